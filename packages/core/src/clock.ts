@@ -1,0 +1,38 @@
+/**
+ * Span times are milliseconds (with a fractional part) since `performance.timeOrigin`, read
+ * from the monotonic clock: cheap to take, correctly ordered within a process, and precise to
+ * about 2 ns even after 100 days of uptime. Exporters convert to epoch time with the helpers
+ * below, off the request path.
+ */
+
+const originMs = performance.timeOrigin
+const originWholeMs = Math.floor(originMs)
+const originFracNs = Math.round((originMs - originWholeMs) * 1e6)
+const originNs = BigInt(originWholeMs) * 1_000_000n + BigInt(originFracNs)
+
+/** A point in time a user may pass: epoch milliseconds or a Date. */
+export type TimeInput = number | Date
+
+/** Now, as a span time. */
+export const now: () => number = () => performance.now()
+
+/** Converts a user-provided epoch time to a span time. */
+export function fromTimeInput(time: TimeInput): number {
+  const epochMs = typeof time === 'number' ? time : time.getTime()
+  return epochMs - originMs
+}
+
+/** Span time → nanoseconds since the Unix epoch (exact, as OTLP's fixed64 wants). */
+export function epochNanos(time: number): bigint {
+  return originNs + BigInt(Math.round(time * 1e6))
+}
+
+/** Span time → microseconds since the Unix epoch (Zipkin, X-Ray use µs or s). */
+export function epochMicros(time: number): number {
+  return Math.round((originMs + time) * 1000)
+}
+
+/** Span time → milliseconds since the Unix epoch. */
+export function epochMillis(time: number): number {
+  return originMs + time
+}

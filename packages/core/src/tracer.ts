@@ -1,0 +1,146 @@
+import { type TimeInput, fromTimeInput, now } from './clock.js'
+import { type Context, activeContext, isTracingSuppressed, withContext } from './context.js'
+import { INVALID_SPAN_ID, INVALID_TRACE_ID, type IdGenerator, randomIdGenerator } from './ids.js'
+import { type SpanLimits, spanLimitsFromEnv } from './limits.js'
+import type { SpanProcessor } from './processor.js'
+import { type TextMapPropagator, noopPropagator } from './propagation/propagator.js'
+import { type Resource, createResource } from './resource.js'
+import { SamplingDecision, type Sampler, parentBased, alwaysOn } from './sampler.js'
+import {
+  type Attributes,
+  type InstrumentationScope,
+  NonRecordingSpan,
+  RecordingSpan,
+  type Span,
+  type SpanContext,
+  SpanKind,
+  type SpanLink,
+  type SpanOwner,
+  TraceFlags,
+} from './span.js'
+import { counters } from './stats.js'
+import { contextWithSpan, contextWithoutSpan, spanContextFrom } from './trace-context.js'
+
+export interface SpanOptions {
+  kind?: SpanKind | undefined
+  attributes?: Attributes | undefined
+  links?: SpanLink[] | undefined
+  startTime?: TimeInput | undefined
+  /** Start a new trace even if a span is active. */
+  root?: boolean | undefined
+}
+
+/** The SDK's live configuration, shared by every tracer; `init()` and `shutdown()` change it. */
+export interface TracerProviderState {
+  enabled: boolean
+  sampler: Sampler
+  idGenerator: IdGenerator
+  limits: SpanLimits
+  resource: Resource
+  processor: SpanProcessor | undefined
+  propagator: TextMapPropagator
+}
+
+const PROVIDER_KEY = Symbol.for('threadline.core.provider.v1')
+const globalState = globalThis as unknown as Record<symbol, TracerProviderState | undefined>
+
+/** The process-wide provider state, shared by the ESM and CJS builds of core. */
+export const provider: TracerProviderState = globalState[PROVIDER_KEY] ?? {
+  enabled: false,
+  sampler: parentBased({ root: alwaysOn }),
+  idGenerator: randomIdGenerator,
+  limits: spanLimitsFromEnv(),
+  resource: createResource(),
+  processor: undefined,
+  propagator: noopPropagator,
+}
+globalState[PROVIDER_KEY] = provider
+
+const INVALID_CONTEXT: SpanContext = Object.freeze({
+  traceId: INVALID_TRACE_ID,
+  spanId: INVALID_SPAN_ID,
+  traceFlags: TraceFlags.NONE,
+})
+const NOOP_SPAN = new NonRecordingSpan(INVALID_CONTEXT)
+
+/** Starts spans for one instrumentation scope (e.g. `@threadline/express`). Mirrors OTel's Tracer. */
+export class Tracer implements SpanOwner {
+  readonly scope: InstrumentationScope
+
+  constructor(name: string, version?: string) {
+    this.scope = Object.freeze({ name, version })
+  }
+
+  get limits(): SpanLimits {
+    return provider.limits
+  }
+
+  get resource(): Resource {
+    return provider.resource
+  }
+
+  onEnd(span: RecordingSpan): void {
+    provider.processor?.onEnd(span)
+  }
+
+  /** Starts a span, child of the span in `ctx` (the active one by default). It is not made active. */
+  startSpan(name: string, options?: SpanOptions, ctx: Context = activeContext()): Span {
+    const parent = options?.root ? undefined : spanContextFrom(ctx)
+    // hot path: tracing off or suppressed costs one flag test and returns the parent unchanged.
+    if (!provider.enabled || isTracingSuppressed(ctx)) {
+      return parent ? new NonRecordingSpan(parent) : NOOP_SPAN
+    }
+    const ids = provider.idGenerator
+    const validParent = parent !== undefined && parent.traceId !== INVALID_TRACE_ID
+    const traceId = validParent ? parent.traceId : ids.generateTraceId()
+    const spanId = ids.generateSpanId()
+    const kind = options?.kind ?? SpanKind.INTERNAL
+    const sampleCtx = options?.root ? contextWithoutSpan(ctx) : ctx
+    const result = provider.sampler.shouldSample(sampleCtx, traceId, name, kind, options?.attributes, options?.links)
+    // Generated trace ids are random (W3C trace-context level 2 §3.2.2.5.2); a parent's bit is kept.
+    const random = validParent ? parent.traceFlags & TraceFlags.RANDOM : TraceFlags.RANDOM
+    const traceState = result.traceState ?? (validParent ? parent.traceState : undefined)
+    if (result.decision === SamplingDecision.NOT_RECORD) {
+      return new NonRecordingSpan({ traceId, spanId, traceFlags: random, traceState })
+    }
+    const sampled = result.decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : 0
+    const context: SpanContext = { traceId, spanId, traceFlags: random | sampled, traceState }
+    const startTime = options?.startTime === undefined ? now() : fromTimeInput(options.startTime)
+    const span = new RecordingSpan(this, context, name, kind, validParent ? parent : undefined, startTime)
+    counters.spansStarted++
+    if (options?.attributes) span.setAttributes(options.attributes)
+    if (result.attributes) span.setAttributes(result.attributes)
+    if (options?.links) span.addLinks(options.links)
+    return span
+  }
+
+  /** Starts a span and runs `fn` with it active; `fn` must end it. Mirrors OTel's startActiveSpan. */
+  startActiveSpan<R>(name: string, fn: (span: Span) => R): R
+  startActiveSpan<R>(name: string, options: SpanOptions, fn: (span: Span) => R): R
+  startActiveSpan<R>(name: string, options: SpanOptions, ctx: Context, fn: (span: Span) => R): R
+  startActiveSpan<R>(
+    name: string,
+    a: SpanOptions | ((span: Span) => R),
+    b?: Context | ((span: Span) => R),
+    c?: (span: Span) => R,
+  ): R {
+    const fn = (typeof a === 'function' ? a : typeof b === 'function' ? b : c) as (span: Span) => R
+    const options = typeof a === 'function' ? undefined : a
+    const ctx = typeof b === 'object' ? b : activeContext()
+    const span = this.startSpan(name, options, ctx)
+    return withContext(contextWithSpan(ctx, span), fn, span)
+  }
+}
+
+const tracers = new Map<string, Tracer>()
+
+/** The tracer for an instrumentation scope; the same object for the same name and version. */
+export function getTracer(name: string, version?: string): Tracer {
+  const key = `${name}@${version ?? ''}`
+  let tracer = tracers.get(key)
+  if (!tracer) {
+    tracer = new Tracer(name, version)
+    tracers.set(key, tracer)
+  }
+  return tracer
+}
