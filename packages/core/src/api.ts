@@ -1,9 +1,9 @@
-import { type Context, activeContext, withContext } from './context.js'
+import { activeContext, type Context, withContext } from './context.js'
 import { headerGetter, headerSetter } from './propagation/propagator.js'
-import { type Span, SpanStatusCode, TraceFlags } from './span.js'
 import { errorType } from './semconv.js'
-import { type SpanOptions, getTracer, provider } from './tracer.js'
+import { type Span, SpanStatusCode, TraceFlags } from './span.js'
 import { contextWithSpan, spanFrom } from './trace-context.js'
+import { getTracer, provider, type SpanOptions } from './tracer.js'
 import { VERSION } from './version.js'
 
 const tracer = getTracer('@threadline/core', VERSION)

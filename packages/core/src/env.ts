@@ -55,7 +55,10 @@ export function parseKeyValueList(name: string, raw: string | undefined): Record
     try {
       out[key] = decodeURIComponent(member.slice(eq + 1).trim())
     } catch {
-      diag.warn('TL_ERR_ENV_LIST', `${name} has a value that is not valid percent-encoding ("${member}"); ignoring ${name}`)
+      diag.warn(
+        'TL_ERR_ENV_LIST',
+        `${name} has a value that is not valid percent-encoding ("${member}"); ignoring ${name}`,
+      )
       return undefined
     }
   }

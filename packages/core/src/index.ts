@@ -1,85 +1,95 @@
 export {
-  trace,
-  startSpan,
   activeSpan,
-  withSpan,
-  recordError,
-  inject,
   extract,
-  logFields,
+  inject,
   type LogFields,
+  logFields,
+  recordError,
+  startSpan,
+  trace,
+  withSpan,
 } from './api.js'
-export { init, ensureStarted, isStarted, forceFlush, shutdown, onStart, onShutdown, type InitOptions, type Sdk } from './sdk.js'
-export { getTracer, Tracer, type SpanOptions } from './tracer.js'
+export { epochMicros, epochMillis, epochNanos, type TimeInput } from './clock.js'
 export {
-  type Context,
-  ROOT_CONTEXT,
   activeContext,
-  withContext,
   bindContext,
+  type Context,
   createContextKey,
-  suppressTracing,
   isTracingSuppressed,
+  ROOT_CONTEXT,
+  suppressTracing,
+  withContext,
 } from './context.js'
-export {
-  spanFrom,
-  spanContextFrom,
-  contextWithSpan,
-  contextWithoutSpan,
-  contextWithRemoteParent,
-  isValidSpanContext,
-} from './trace-context.js'
-export {
-  SpanKind,
-  SpanStatusCode,
-  TraceFlags,
-  RecordingSpan,
-  NonRecordingSpan,
-  isSampled,
-  type Span,
-  type ReadableSpan,
-  type SpanContext,
-  type SpanStatus,
-  type SpanEvent,
-  type SpanLink,
-  type Attributes,
-  type AttributeValue,
-  type TraceState,
-  type InstrumentationScope,
-} from './span.js'
-export {
-  SamplingDecision,
-  alwaysOn,
-  alwaysOff,
-  traceIdRatioBased,
-  parentBased,
-  type Sampler,
-  type SamplingResult,
-  type ParentBasedOptions,
-} from './sampler.js'
+export { type DiagLevel, type DiagLogger, setDiagLogger } from './diag.js'
+export { ConsoleExporter, type ConsoleExporterOptions, formatTraces } from './export/console.js'
+export type { ExportResult, SpanExporter } from './export/exporter.js'
+export { buildTrees, MemoryExporter, type SpanTreeNode } from './export/memory.js'
+export { type IdGenerator, randomIdGenerator } from './ids.js'
+export type { SpanLimits } from './limits.js'
 export {
   BatchSpanProcessor,
+  type BatchSpanProcessorOptions,
   SimpleSpanProcessor,
   type SpanProcessor,
-  type BatchSpanProcessorOptions,
 } from './processor.js'
-export type { SpanExporter, ExportResult } from './export/exporter.js'
-export { MemoryExporter, buildTrees, type SpanTreeNode } from './export/memory.js'
-export { ConsoleExporter, formatTraces, type ConsoleExporterOptions } from './export/console.js'
 export {
-  type TextMapPropagator,
-  type TextMapGetter,
-  type TextMapSetter,
+  compositePropagator,
   headerGetter,
   headerSetter,
-  compositePropagator,
+  type TextMapGetter,
+  type TextMapPropagator,
+  type TextMapSetter,
 } from './propagation/propagator.js'
 export { w3cTraceContextPropagator } from './propagation/w3c.js'
-export { randomIdGenerator, type IdGenerator } from './ids.js'
 export type { Resource } from './resource.js'
-export type { SpanLimits } from './limits.js'
-export { epochNanos, epochMicros, epochMillis, type TimeInput } from './clock.js'
-export { stats, type TracingStats } from './stats.js'
-export { setDiagLogger, type DiagLogger, type DiagLevel } from './diag.js'
+export {
+  alwaysOff,
+  alwaysOn,
+  type ParentBasedOptions,
+  parentBased,
+  type Sampler,
+  SamplingDecision,
+  type SamplingResult,
+  traceIdRatioBased,
+} from './sampler.js'
+export {
+  ensureStarted,
+  forceFlush,
+  type InitOptions,
+  init,
+  isStarted,
+  onShutdown,
+  onStart,
+  type Sdk,
+  shutdown,
+} from './sdk.js'
 export * as semconv from './semconv.js'
+export {
+  type Attributes,
+  type AttributeValue,
+  type InstrumentationScope,
+  isSampled,
+  NonRecordingSpan,
+  type ReadableSpan,
+  RecordingSpan,
+  type Span,
+  type SpanContext,
+  type SpanEvent,
+  SpanKind,
+  type SpanLink,
+  type SpanStatus,
+  SpanStatusCode,
+  TraceFlags,
+  type TraceState,
+} from './span.js'
+export { stats, type TracingStats } from './stats.js'
+export {
+  contextWithoutSpan,
+  contextWithRemoteParent,
+  contextWithSpan,
+  isValidSpanContext,
+  spanContextFrom,
+  spanFrom,
+} from './trace-context.js'
+export { getTracer, type SpanOptions, Tracer } from './tracer.js'
 export { VERSION } from './version.js'

@@ -218,7 +218,12 @@ function fail(count: number, reason: string): void {
   counters.exportFailures++
   counters.spansDropped += count
   failedSinceWarning += count
-  if (diag.warn('TL_ERR_EXPORT_FAILED', `dropped ${failedSinceWarning} span(s) since the last warning: export failed: ${reason}`)) {
+  if (
+    diag.warn(
+      'TL_ERR_EXPORT_FAILED',
+      `dropped ${failedSinceWarning} span(s) since the last warning: export failed: ${reason}`,
+    )
+  ) {
     failedSinceWarning = 0
   }
 }

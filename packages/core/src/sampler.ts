@@ -85,7 +85,8 @@ export function samplerFromEnv(): Sampler {
   const ratio = () => {
     const arg = envNumber('OTEL_TRACES_SAMPLER_ARG')
     if (arg === undefined || arg > 1) {
-      if (arg !== undefined) diag.warn('TL_ERR_SAMPLER_ARG', `OTEL_TRACES_SAMPLER_ARG=${arg} is not within [0, 1]; using 1`)
+      if (arg !== undefined)
+        diag.warn('TL_ERR_SAMPLER_ARG', `OTEL_TRACES_SAMPLER_ARG=${arg} is not within [0, 1]; using 1`)
       return 1
     }
     return arg

@@ -4,10 +4,15 @@ import type { SpanExporter } from './export/exporter.js'
 import { exportersFromNames } from './export/select.js'
 import { type IdGenerator, randomIdGenerator } from './ids.js'
 import { type SpanLimits, spanLimitsFromEnv } from './limits.js'
-import { BatchSpanProcessor, type BatchSpanProcessorOptions, SimpleSpanProcessor, type SpanProcessor } from './processor.js'
+import {
+  BatchSpanProcessor,
+  type BatchSpanProcessorOptions,
+  SimpleSpanProcessor,
+  type SpanProcessor,
+} from './processor.js'
 import type { TextMapPropagator } from './propagation/propagator.js'
 import { propagatorFromNames } from './propagation/select.js'
-import { type Resource, createResource } from './resource.js'
+import { createResource, type Resource } from './resource.js'
 import { type Sampler, samplerFromEnv } from './sampler.js'
 import type { Attributes } from './span.js'
 import { provider } from './tracer.js'
@@ -35,6 +40,10 @@ export interface InitOptions {
   idGenerator?: IdGenerator
   /** Turn tracing off entirely (also OTEL_SDK_DISABLED=true). */
   disabled?: boolean
+  /** Outgoing HTTP client spans and header injection (both on by default). */
+  instrument?: { fetch?: boolean; http?: boolean }
+  /** Flush and shut down when the process receives these (opt-in), e.g. `['SIGTERM', 'beforeExit']`. */
+  shutdownOn?: Array<'SIGTERM' | 'SIGINT' | 'beforeExit'>
 }
 
 export type ExporterSpec = SpanExporter | string
@@ -69,7 +78,10 @@ const sdk: Sdk = {
 export function init(options: InitOptions = {}): Sdk {
   if (started) {
     if (Object.keys(options).length > 0 && startedExplicitly) {
-      diag.warn('TL_ERR_ALREADY_STARTED', 'init() was called again with options while tracing is running; the new options are ignored (call shutdown() first to reconfigure)')
+      diag.warn(
+        'TL_ERR_ALREADY_STARTED',
+        'init() was called again with options while tracing is running; the new options are ignored (call shutdown() first to reconfigure)',
+      )
     }
     return sdk
   }
@@ -88,9 +100,10 @@ export function init(options: InitOptions = {}): Sdk {
   provider.sampler = options.sampler ?? samplerFromEnv()
   provider.idGenerator = options.idGenerator ?? randomIdGenerator
   provider.limits = spanLimitsFromEnv(options.limits)
-  provider.propagator = Array.isArray(options.propagators) || options.propagators === undefined
-    ? propagatorFromNames(options.propagators)
-    : options.propagators
+  provider.propagator =
+    Array.isArray(options.propagators) || options.propagators === undefined
+      ? propagatorFromNames(options.propagators)
+      : options.propagators
   provider.processor = combine(options.spanProcessors ?? processorsFor(options))
   provider.enabled = true
   for (const hook of startHooks) runHook(hook, options)
@@ -155,10 +168,14 @@ export async function shutdown(timeoutMs?: number): Promise<void> {
 }
 
 function processorsFor(options: InitOptions): SpanProcessor[] {
-  const specs = options.exporter === undefined ? undefined : Array.isArray(options.exporter) ? options.exporter : [options.exporter]
+  const specs =
+    options.exporter === undefined ? undefined : Array.isArray(options.exporter) ? options.exporter : [options.exporter]
   const names = specs?.filter((s): s is string => typeof s === 'string')
   const instances = specs?.filter((s): s is SpanExporter => typeof s !== 'string') ?? []
-  const exporters = [...instances, ...(names === undefined ? exportersFromNames() : names.length ? exportersFromNames(names) : [])]
+  const exporters = [
+    ...instances,
+    ...(names === undefined ? exportersFromNames() : names.length ? exportersFromNames(names) : []),
+  ]
   return exporters.map((exporter) =>
     options.batch === false ? new SimpleSpanProcessor(exporter) : new BatchSpanProcessor(exporter, options.batch),
   )

@@ -69,7 +69,11 @@ const ERROR: SpanStatus = Object.freeze({ code: SpanStatusCode.ERROR })
 
 /** Server spans: 5xx is an error, 4xx is the client's fault and leaves status unset. */
 export function httpServerStatus(statusCode: number | undefined): SpanStatus {
-  return statusCode === undefined || statusCode >= 500 || statusCode < 100 ? (statusCode === undefined ? UNSET : ERROR) : UNSET
+  return statusCode === undefined || statusCode >= 500 || statusCode < 100
+    ? statusCode === undefined
+      ? UNSET
+      : ERROR
+    : UNSET
 }
 
 /** Client spans: any 4xx or 5xx is an error for the caller. */
@@ -159,7 +163,7 @@ export function redactQuery(query: string): string {
  */
 export function redactUrl(url: string): string {
   const q = url.indexOf('?')
-  const hash = url.indexOf('#', q < 0 ? 0 : q)
+  const hash = url.indexOf('#', Math.max(q, 0))
   let base = q < 0 ? (hash < 0 ? url : url.slice(0, hash)) : url.slice(0, q)
   const query = q < 0 ? '' : url.slice(q + 1, hash < 0 ? undefined : hash)
   const scheme = base.indexOf('://')

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { MemoryExporter, SpanKind, activeSpan, init, shutdown, trace } from './index.js'
+import { activeSpan, init, MemoryExporter, SpanKind, shutdown, trace } from './index.js'
 
 describe('smoke', () => {
   afterEach(() => shutdown())

@@ -1,4 +1,4 @@
-import { type TimeInput, fromTimeInput, now } from './clock.js'
+import { fromTimeInput, now, type TimeInput } from './clock.js'
 import { diag } from './diag.js'
 import type { SpanLimits } from './limits.js'
 import type { Resource } from './resource.js'
@@ -228,7 +228,11 @@ export class RecordingSpan implements Span, ReadableSpan {
       return this
     }
     if (this.links === EMPTY_LINKS) this.links = []
-    const limited = limitAttributes(link.attributes, limits.attributePerLinkCountLimit, limits.attributeValueLengthLimit)
+    const limited = limitAttributes(
+      link.attributes,
+      limits.attributePerLinkCountLimit,
+      limits.attributeValueLengthLimit,
+    )
     this.links.push({
       context: link.context,
       attributes: limited.attributes,
@@ -312,7 +316,7 @@ export function exceptionAttributes(exception: unknown): Attributes {
 
 function safeString(value: unknown): string {
   try {
-    return typeof value === 'string' ? value : JSON.stringify(value) ?? String(value)
+    return typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value))
   } catch {
     return String(value)
   }

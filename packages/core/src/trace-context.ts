@@ -1,4 +1,4 @@
-import { type Context, activeContext, createContextKey } from './context.js'
+import { activeContext, type Context, createContextKey } from './context.js'
 import { isValidSpanId, isValidTraceId } from './ids.js'
 import { NonRecordingSpan, type Span, type SpanContext } from './span.js'
 

@@ -1,11 +1,11 @@
-import { type TimeInput, fromTimeInput, now } from './clock.js'
-import { type Context, activeContext, isTracingSuppressed, withContext } from './context.js'
-import { INVALID_SPAN_ID, INVALID_TRACE_ID, type IdGenerator, randomIdGenerator } from './ids.js'
+import { fromTimeInput, now, type TimeInput } from './clock.js'
+import { activeContext, type Context, isTracingSuppressed, withContext } from './context.js'
+import { type IdGenerator, INVALID_SPAN_ID, INVALID_TRACE_ID, randomIdGenerator } from './ids.js'
 import { type SpanLimits, spanLimitsFromEnv } from './limits.js'
 import type { SpanProcessor } from './processor.js'
-import { type TextMapPropagator, noopPropagator } from './propagation/propagator.js'
-import { type Resource, createResource } from './resource.js'
-import { SamplingDecision, type Sampler, parentBased, alwaysOn } from './sampler.js'
+import { noopPropagator, type TextMapPropagator } from './propagation/propagator.js'
+import { createResource, type Resource } from './resource.js'
+import { alwaysOn, parentBased, type Sampler, SamplingDecision } from './sampler.js'
 import {
   type Attributes,
   type InstrumentationScope,
@@ -19,7 +19,7 @@ import {
   TraceFlags,
 } from './span.js'
 import { counters } from './stats.js'
-import { contextWithSpan, contextWithoutSpan, spanContextFrom } from './trace-context.js'
+import { contextWithoutSpan, contextWithSpan, spanContextFrom } from './trace-context.js'
 
 export interface SpanOptions {
   kind?: SpanKind | undefined

@@ -1,6 +1,6 @@
 import { type ReadableSpan, SpanKind, SpanStatusCode } from '../span.js'
 import { EXPORT_OK, type ExportResult, type SpanExporter } from './exporter.js'
-import { type SpanTreeNode, buildTrees } from './memory.js'
+import { buildTrees, type SpanTreeNode } from './memory.js'
 
 const KIND_LABEL: Record<number, string> = {
   [SpanKind.INTERNAL]: '',
@@ -63,7 +63,10 @@ function render(node: SpanTreeNode, prefix: string, last: boolean, lines: string
   lines.push(`${prefix}${last ? '└─ ' : '├─ '}${s.name}${KIND_LABEL[s.kind] ?? ''} ${ms} ms${error}`)
   const childPrefix = prefix + (last ? '   ' : '│  ')
   if (showAttributes) {
-    for (const [key, value] of Object.entries(s.attributes)) lines.push(`${childPrefix}  · ${key}=${JSON.stringify(value)}`)
+    for (const [key, value] of Object.entries(s.attributes))
+      lines.push(`${childPrefix}  · ${key}=${JSON.stringify(value)}`)
   }
-  node.children.forEach((child, i) => render(child, childPrefix, i === node.children.length - 1, lines, showAttributes))
+  node.children.forEach((child, i) => {
+    render(child, childPrefix, i === node.children.length - 1, lines, showAttributes)
+  })
 }

@@ -36,7 +36,10 @@ interface SetHeaderLike {
 }
 
 function isFetchHeaders(carrier: unknown): carrier is FetchLikeHeaders {
-  return typeof (carrier as FetchLikeHeaders | null)?.get === 'function' && typeof (carrier as FetchLikeHeaders).keys === 'function'
+  return (
+    typeof (carrier as FetchLikeHeaders | null)?.get === 'function' &&
+    typeof (carrier as FetchLikeHeaders).keys === 'function'
+  )
 }
 
 /**
@@ -73,7 +76,8 @@ export const headerSetter: TextMapSetter<unknown> = {
   set(carrier, key, value) {
     if (!carrier || typeof carrier !== 'object') return
     if (isFetchHeaders(carrier)) carrier.set(key, value)
-    else if (typeof (carrier as SetHeaderLike).setHeader === 'function') (carrier as SetHeaderLike).setHeader(key, value)
+    else if (typeof (carrier as SetHeaderLike).setHeader === 'function')
+      (carrier as SetHeaderLike).setHeader(key, value)
     else (carrier as HeaderBag)[key] = value
   },
 }

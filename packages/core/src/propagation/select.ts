@@ -1,6 +1,6 @@
 import { diag } from '../diag.js'
 import { envList } from '../env.js'
-import { type TextMapPropagator, compositePropagator, noopPropagator } from './propagator.js'
+import { compositePropagator, noopPropagator, type TextMapPropagator } from './propagator.js'
 import { w3cTraceContextPropagator } from './w3c.js'
 
 /** Propagator names accepted in options and OTEL_PROPAGATORS. */

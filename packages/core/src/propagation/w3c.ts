@@ -2,7 +2,7 @@ import type { Context } from '../context.js'
 import { isValidSpanId, isValidTraceId } from '../ids.js'
 import type { SpanContext, TraceState } from '../span.js'
 import { contextWithRemoteParent, spanContextFrom } from '../trace-context.js'
-import { type TextMapPropagator, headerValue } from './propagator.js'
+import { headerValue, type TextMapPropagator } from './propagator.js'
 
 // Minimal W3C trace-context propagator; the propagation issue replaces it with the strict one.
 const TRACEPARENT_RE = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
