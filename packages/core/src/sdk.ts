@@ -2,6 +2,7 @@ import { diag } from './diag.js'
 import { envBoolean } from './env.js'
 import type { SpanExporter } from './export/exporter.js'
 import { exportersFromNames } from './export/select.js'
+import { instrumentOutgoingHttp } from './http/client.js'
 import { type IdGenerator, randomIdGenerator } from './ids.js'
 import { type SpanLimits, spanLimitsFromEnv } from './limits.js'
 import {
@@ -106,8 +107,25 @@ export function init(options: InitOptions = {}): Sdk {
       : options.propagators
   provider.processor = combine(options.spanProcessors ?? processorsFor(options))
   provider.enabled = true
+  uninstall.push(instrumentOutgoingHttp(options.instrument))
+  for (const signal of options.shutdownOn ?? []) listenForShutdown(signal)
   for (const hook of startHooks) runHook(hook, options)
   return sdk
+}
+
+/** Undo functions for what init() installed (channel subscriptions, signal listeners). */
+const uninstall: Array<() => void> = []
+
+function listenForShutdown(signal: 'SIGTERM' | 'SIGINT' | 'beforeExit'): void {
+  const onSignal = () => {
+    const done = () => {
+      // Re-raise so the process ends as it would have without us (signals), or lets it exit.
+      if (signal !== 'beforeExit' && process.listenerCount(signal) === 0) process.kill(process.pid, signal)
+    }
+    shutdown().then(done, done)
+  }
+  process.once(signal, onSignal)
+  uninstall.push(() => process.removeListener(signal, onSignal))
 }
 
 /**
@@ -157,6 +175,7 @@ export async function shutdown(timeoutMs?: number): Promise<void> {
   provider.enabled = false
   provider.processor = undefined
   started = false
+  for (const undo of uninstall.splice(0)) undo()
   for (const hook of stopHooks) {
     try {
       hook()
