@@ -50,7 +50,15 @@ function log(level: Exclude<DiagLevel, 'none'>, code: string, message: string, a
   return true
 }
 
+/** True when a warning with this code would be written now: check before building an expensive message. */
+function wouldWarn(code: string): boolean {
+  if (LEVELS.warn > threshold) return false
+  const last = lastLogged.get(code)
+  return last === undefined || Date.now() - last >= REPEAT_INTERVAL_MS
+}
+
 export const diag = {
+  wouldWarn,
   error: (code: string, message: string) => log('error', code, message, false),
   warn: (code: string, message: string) => log('warn', code, message, false),
   info: (code: string, message: string) => log('info', code, message, true),

@@ -68,6 +68,7 @@ export class BatchSpanProcessor implements SpanProcessor {
   private readonly scheduledDelayMs: number
   private readonly exportTimeoutMs: number
   private timer: NodeJS.Timeout | undefined
+  private immediate: NodeJS.Immediate | undefined
   private inFlight: Promise<void> | undefined
   private stopped = false
   private droppedSinceWarning = 0
@@ -143,15 +144,21 @@ export class BatchSpanProcessor implements SpanProcessor {
       clearTimeout(this.timer)
       this.timer = undefined
     }
+    if (this.immediate !== undefined) {
+      clearImmediate(this.immediate)
+      this.immediate = undefined
+    }
   }
 
   private exportSoon(): void {
-    if (this.inFlight) return
+    if (this.inFlight || this.immediate) return
     this.clearTimer()
     // setImmediate: let the current request finish ending its spans before we encode.
-    const immediate = setImmediate(() => void this.exportOnce())
-    immediate.unref()
-    this.timer = immediate as unknown as NodeJS.Timeout
+    this.immediate = setImmediate(() => {
+      this.immediate = undefined
+      void this.exportOnce()
+    })
+    this.immediate.unref()
   }
 
   private exportOnce(): Promise<void> {
@@ -173,6 +180,8 @@ export class BatchSpanProcessor implements SpanProcessor {
   private drop(count: number): void {
     counters.spansDropped += count
     this.droppedSinceWarning += count
+    // hot path when the backend is down: no message is built unless it will be written.
+    if (!diag.wouldWarn('TL_ERR_QUEUE_FULL')) return
     const logged = diag.warn(
       'TL_ERR_QUEUE_FULL',
       `dropped ${this.droppedSinceWarning} span(s): the export queue is full (${this.maxQueueSize}) or the processor is shut down; the exporter's backend may be down or slow`,

@@ -45,11 +45,20 @@ export function traceIdRatioBased(ratio: number): Sampler {
   return {
     shouldSample(_ctx, traceId) {
       if (r >= 1) return SAMPLE
-      const value = Number.parseInt(traceId.slice(-13), 16)
-      return value < threshold ? SAMPLE : DROP
+      return lowBits52(traceId) < threshold ? SAMPLE : DROP
     },
     toString: () => `TraceIdRatioBased{${r}}`,
   }
+}
+
+/** The rightmost 13 hex digits (52 bits) of a trace id as a number, without allocating. */
+function lowBits52(traceId: string): number {
+  let value = 0
+  for (let i = traceId.length - 13; i < traceId.length; i++) {
+    const c = traceId.charCodeAt(i)
+    value = value * 16 + (c <= 57 ? c - 48 : (c | 32) - 87)
+  }
+  return value
 }
 
 export interface ParentBasedOptions {

@@ -120,7 +120,11 @@ export class RecordingSpan implements Span, ReadableSpan {
   readonly parentSpanContext: SpanContext | undefined
   readonly startTime: number
   endTime = 0
-  readonly attributes: Attributes = {}
+  // hot path: attributes are kept as [key, value, key, value, …] and turned into an object once,
+  // when an exporter reads `attributes`. An object written with varying keys made every
+  // setAttribute a megamorphic keyed store (~50 ns each on the reference machine).
+  private attributeList: Array<string | AttributeValue> = []
+  private attributeObject: Attributes | undefined
   events: SpanEvent[] = EMPTY_EVENTS
   links: SpanLink[] = EMPTY_LINKS
   status: SpanStatus = UNSET_STATUS
@@ -128,7 +132,6 @@ export class RecordingSpan implements Span, ReadableSpan {
   droppedAttributesCount = 0
   droppedEventsCount = 0
   droppedLinksCount = 0
-  private attributeCount = 0
   private readonly context: SpanContext
   private readonly owner: SpanOwner
 
@@ -152,6 +155,18 @@ export class RecordingSpan implements Span, ReadableSpan {
     return this.owner.resource
   }
 
+  /** The span's attributes as an object (built on first read, rebuilt if they changed since). */
+  get attributes(): Attributes {
+    let out = this.attributeObject
+    if (out === undefined) {
+      out = {}
+      const list = this.attributeList
+      for (let i = 0; i < list.length; i += 2) out[list[i] as string] = list[i + 1] as AttributeValue
+      this.attributeObject = out
+    }
+    return out
+  }
+
   get scope(): InstrumentationScope {
     return this.owner.scope
   }
@@ -169,26 +184,40 @@ export class RecordingSpan implements Span, ReadableSpan {
     return !this.ended
   }
 
+  // hot path: primitives (almost every attribute) skip the generic sanitizer.
   setAttribute(key: string, value: AttributeValue | undefined): this {
     if (this.ended) return ignoredOnEnded(this)
     if (value === undefined || value === null) return this
     const limits = this.owner.limits
-    const clean = sanitizeValue(value, limits.attributeValueLengthLimit)
+    let clean: AttributeValue | undefined
+    const type = typeof value
+    if (type === 'string') {
+      clean = (value as string).length > limits.attributeValueLengthLimit ? (value as string).slice(0, limits.attributeValueLengthLimit) : value
+    } else if (type === 'number' || type === 'boolean') {
+      clean = value
+    } else {
+      clean = sanitizeValue(value, limits.attributeValueLengthLimit)
+    }
     if (clean === undefined || !key) {
       counters.dataDropped++
       this.droppedAttributesCount++
-      diag.warn('TL_ERR_ATTRIBUTE_VALUE', `attribute "${key}" has an unsupported value (${typeof value}); dropped`)
+      diag.warn('TL_ERR_ATTRIBUTE_VALUE', `attribute "${key}" has an unsupported value (${type}); dropped`)
       return this
     }
-    if (!(key in this.attributes)) {
-      if (this.attributeCount >= limits.attributeCountLimit) {
-        counters.dataDropped++
-        this.droppedAttributesCount++
+    const list = this.attributeList
+    this.attributeObject = undefined
+    for (let i = 0; i < list.length; i += 2) {
+      if (list[i] === key) {
+        list[i + 1] = clean
         return this
       }
-      this.attributeCount++
     }
-    this.attributes[key] = clean
+    if (list.length >= limits.attributeCountLimit * 2) {
+      counters.dataDropped++
+      this.droppedAttributesCount++
+      return this
+    }
+    list.push(key, clean)
     return this
   }
 

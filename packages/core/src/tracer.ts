@@ -93,7 +93,6 @@ export class Tracer implements SpanOwner {
     const ids = provider.idGenerator
     const validParent = parent !== undefined && parent.traceId !== INVALID_TRACE_ID
     const traceId = validParent ? parent.traceId : ids.generateTraceId()
-    const spanId = ids.generateSpanId()
     const kind = options?.kind ?? SpanKind.INTERNAL
     const sampleCtx = options?.root ? contextWithoutSpan(ctx) : ctx
     const result = provider.sampler.shouldSample(sampleCtx, traceId, name, kind, options?.attributes, options?.links)
@@ -101,8 +100,14 @@ export class Tracer implements SpanOwner {
     const random = validParent ? parent.traceFlags & TraceFlags.RANDOM : TraceFlags.RANDOM
     const traceState = result.traceState ?? (validParent ? parent.traceState : undefined)
     if (result.decision === SamplingDecision.NOT_RECORD) {
-      return new NonRecordingSpan({ traceId, spanId, traceFlags: random, traceState })
+      // hot path: an unsampled child of an unsampled parent re-uses the parent's context (no id,
+      // no allocation but the span); nothing records either span, and downstream sees the same decision.
+      if (validParent && !parent.isRemote && !(parent.traceFlags & TraceFlags.SAMPLED) && traceState === parent.traceState) {
+        return new NonRecordingSpan(parent)
+      }
+      return new NonRecordingSpan({ traceId, spanId: ids.generateSpanId(), traceFlags: random, traceState })
     }
+    const spanId = ids.generateSpanId()
     const sampled = result.decision === SamplingDecision.RECORD_AND_SAMPLED ? TraceFlags.SAMPLED : 0
     const context: SpanContext = { traceId, spanId, traceFlags: random | sampled, traceState }
     const startTime = options?.startTime === undefined ? now() : fromTimeInput(options.startTime)

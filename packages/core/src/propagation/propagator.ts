@@ -89,6 +89,18 @@ export function headerValue(getter: TextMapGetter<unknown>, carrier: unknown, ke
   return Array.isArray(value) ? value.join(',') : value
 }
 
+/** Strips optional whitespace (RFC 9110 §5.6.3 OWS: spaces and tabs only) from both ends. */
+export function trimOws(value: string): string {
+  const first = value.charCodeAt(0)
+  const last = value.charCodeAt(value.length - 1)
+  if (first !== 0x20 && first !== 0x09 && last !== 0x20 && last !== 0x09) return value
+  let start = 0
+  let end = value.length
+  while (start < end && (value.charCodeAt(start) === 0x20 || value.charCodeAt(start) === 0x09)) start++
+  while (end > start && (value.charCodeAt(end - 1) === 0x20 || value.charCodeAt(end - 1) === 0x09)) end--
+  return value.slice(start, end)
+}
+
 /** Tries each propagator's extract in order and injects with all of them. */
 export function compositePropagator(propagators: readonly TextMapPropagator[]): TextMapPropagator {
   return {

@@ -1,56 +1,74 @@
 import type { Context } from '../context.js'
-import { isValidSpanId, isValidTraceId } from '../ids.js'
-import type { SpanContext, TraceState } from '../span.js'
+import { INVALID_SPAN_ID, INVALID_TRACE_ID } from '../ids.js'
+import { type SpanContext, TraceFlags } from '../span.js'
 import { contextWithRemoteParent, spanContextFrom } from '../trace-context.js'
-import { headerValue, type TextMapPropagator } from './propagator.js'
+import { headerValue, type TextMapPropagator, trimOws } from './propagator.js'
+import { parseTraceState } from './tracestate.js'
 
-// Minimal W3C trace-context propagator; the propagation issue replaces it with the strict one.
-const TRACEPARENT_RE = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/
+// W3C trace-context §3.2.2: version-traceid-parentid-flags, lower-case hex only.
+const TRACEPARENT_PREFIX = /^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}/
+const TRACEPARENT_LENGTH = 55
+/** The flags this version knows (§3.2.2.5): sampled and level 2's random; others are sent as zero. */
+const KNOWN_FLAGS = TraceFlags.SAMPLED | TraceFlags.RANDOM
+const FLAG_HEX = ['00', '01', '02', '03'] as const
 
-class SimpleTraceState implements TraceState {
-  constructor(private readonly raw: string) {}
-  get(key: string): string | undefined {
-    for (const member of this.raw.split(',')) {
-      const [k, v] = member.trim().split('=')
-      if (k === key) return v
-    }
+/**
+ * Parses a `traceparent` value (W3C trace-context §3.2). Version `00` is exactly 55 characters; a
+ * higher version (not `ff`) is read by its first four fields when the flags are followed by the
+ * end or `-` (§3.2.4). Upper-case hex, all-zero ids and wrong lengths are invalid (undefined).
+ */
+export function parseTraceparent(value: string): SpanContext | undefined {
+  if (typeof value !== 'string' || value.length < TRACEPARENT_LENGTH) return undefined
+  value = trimOws(value)
+  const length = value.length
+  if (length < TRACEPARENT_LENGTH || !TRACEPARENT_PREFIX.test(value)) return undefined
+  const v0 = value.charCodeAt(0)
+  const v1 = value.charCodeAt(1)
+  if (v0 === 0x30 && v1 === 0x30) {
+    if (length !== TRACEPARENT_LENGTH) return undefined
+  } else if (v0 === 0x66 && v1 === 0x66) {
+    return undefined // §3.2.2.1: version ff is invalid
+  } else if (length !== TRACEPARENT_LENGTH && value.charCodeAt(TRACEPARENT_LENGTH) !== 0x2d) {
     return undefined
   }
-  set(): TraceState {
-    return this
-  }
-  unset(): TraceState {
-    return this
-  }
-  serialize(): string {
-    return this.raw
-  }
+  const traceId = value.slice(3, 35)
+  const spanId = value.slice(36, 52)
+  if (traceId === INVALID_TRACE_ID || spanId === INVALID_SPAN_ID) return undefined
+  const flags = Number.parseInt(value.slice(53, 55), 16) & KNOWN_FLAGS
+  return { traceId, spanId, traceFlags: flags, isRemote: true }
 }
 
-export function parseTraceparent(value: string): SpanContext | undefined {
-  const m = TRACEPARENT_RE.exec(value.trim())
-  if (!m) return undefined
-  const [, traceId = '', spanId = '', flags = ''] = m
-  if (!isValidTraceId(traceId) || !isValidSpanId(spanId)) return undefined
-  return { traceId, spanId, traceFlags: Number.parseInt(flags, 16), isRemote: true }
+/** The `traceparent` value for a span context (always version 00). */
+export function formatTraceparent(sc: SpanContext): string {
+  return `00-${sc.traceId}-${sc.spanId}-${FLAG_HEX[sc.traceFlags & KNOWN_FLAGS]}`
 }
 
+/**
+ * W3C Trace Context (level 1 and 2): `traceparent` and `tracestate`. A bad `traceparent` (or
+ * two of them) starts a new trace and drops `tracestate`; a bad `tracestate` is dropped alone.
+ */
 export const w3cTraceContextPropagator: TextMapPropagator = {
   inject(ctx: Context, carrier, setter) {
     const sc = spanContextFrom(ctx)
-    if (!sc || !isValidTraceId(sc.traceId) || !isValidSpanId(sc.spanId)) return
-    const flags = (sc.traceFlags & 0xff).toString(16).padStart(2, '0')
-    setter.set(carrier, 'traceparent', `00-${sc.traceId}-${sc.spanId}-${flags}`)
+    if (!sc || sc.traceId === INVALID_TRACE_ID || sc.spanId === INVALID_SPAN_ID) return
+    setter.set(carrier, 'traceparent', formatTraceparent(sc))
     const ts = sc.traceState?.serialize()
     if (ts) setter.set(carrier, 'tracestate', ts)
   },
   extract(ctx, carrier, getter) {
-    const header = getter.get(carrier, 'traceparent')
-    if (header === undefined || Array.isArray(header)) return ctx
+    let header = getter.get(carrier, 'traceparent')
+    if (Array.isArray(header)) {
+      if (header.length !== 1) return ctx // §3.2: more than one traceparent is invalid
+      header = header[0]
+    }
+    if (typeof header !== 'string') return ctx
     const sc = parseTraceparent(header)
     if (!sc) return ctx
     const ts = headerValue(getter, carrier, 'tracestate')
-    if (ts) sc.traceState = new SimpleTraceState(ts)
+    if (ts !== undefined) {
+      const traceState = parseTraceState(ts)
+      if (traceState) sc.traceState = traceState
+    }
     return contextWithRemoteParent(ctx, sc)
   },
   fields: () => ['traceparent', 'tracestate'],

@@ -1,0 +1,183 @@
+import { writeNanosLE } from './nanos.js'
+
+/** Protobuf wire types (protobuf encoding spec §Message structure). */
+export const WIRE_VARINT = 0
+export const WIRE_I64 = 1
+export const WIRE_LEN = 2
+export const WIRE_I32 = 5
+
+const HEX: Int8Array = (() => {
+  const table = new Int8Array(128).fill(-1)
+  for (let i = 0; i < 10; i++) table[48 + i] = i
+  for (let i = 0; i < 6; i++) {
+    table[65 + i] = 10 + i
+    table[97 + i] = 10 + i
+  }
+  return table
+})()
+
+/**
+ * A growable protobuf writer. Length-delimited fields are written in place: `fork` reserves one
+ * length byte, `join` patches it and, for bodies of 128 bytes or more, moves the body right by
+ * the extra varint bytes (one memmove, instead of sizing every message in a first pass).
+ */
+export class ProtoWriter {
+  buf: Buffer
+  pos = 0
+
+  constructor(initialSize = 64 * 1024) {
+    this.buf = Buffer.allocUnsafe(initialSize)
+  }
+
+  /** The bytes written so far (a copy, so the writer can be reused). */
+  finish(): Uint8Array {
+    return Uint8Array.prototype.slice.call(this.buf, 0, this.pos)
+  }
+
+  reset(): void {
+    this.pos = 0
+  }
+
+  ensure(bytes: number): void {
+    if (this.pos + bytes <= this.buf.length) return
+    let size = this.buf.length * 2
+    while (size < this.pos + bytes) size *= 2
+    const next = Buffer.allocUnsafe(size)
+    this.buf.copy(next, 0, 0, this.pos)
+    this.buf = next
+  }
+
+  /** Unsigned varint of a non-negative safe integer. */
+  varint(value: number): void {
+    this.ensure(10)
+    const buf = this.buf
+    let pos = this.pos
+    while (value > 0x7fffffff) {
+      buf[pos++] = (value % 128) | 0x80
+      value = Math.floor(value / 128)
+    }
+    while (value > 0x7f) {
+      buf[pos++] = (value & 0x7f) | 0x80
+      value >>>= 7
+    }
+    buf[pos++] = value
+    this.pos = pos
+  }
+
+  tag(field: number, wire: number): void {
+    this.varint(field * 8 + wire)
+  }
+
+  /** int64 as a varint: negative values take ten bytes (two's complement). */
+  int64(value: number): void {
+    if (value >= 0) {
+      this.varint(value)
+      return
+    }
+    let v = BigInt.asUintN(64, BigInt(value))
+    this.ensure(10)
+    while (v > 0x7fn) {
+      this.buf[this.pos++] = Number(v & 0x7fn) | 0x80
+      v >>= 7n
+    }
+    this.buf[this.pos++] = Number(v)
+  }
+
+  fixed32(value: number): void {
+    this.ensure(4)
+    this.buf.writeUInt32LE(value >>> 0, this.pos)
+    this.pos += 4
+  }
+
+  double(value: number): void {
+    this.ensure(8)
+    this.buf.writeDoubleLE(value, this.pos)
+    this.pos += 8
+  }
+
+  /** A span time as fixed64 epoch nanoseconds. */
+  nanos(time: number): void {
+    this.ensure(8)
+    writeNanosLE(this.buf, this.pos, time)
+    this.pos += 8
+  }
+
+  // hot path: span and attribute names are short ASCII; a byte loop beats Buffer#write for them.
+  string(value: string): void {
+    const length = value.length
+    if (length < 43) {
+      // at most 126 UTF-8 bytes: the length fits in one byte
+      this.ensure(1 + length * 3)
+      const buf = this.buf
+      const start = this.pos + 1
+      let pos = start
+      let i = 0
+      for (; i < length; i++) {
+        const c = value.charCodeAt(i)
+        if (c >= 0x80) break
+        buf[pos++] = c
+      }
+      if (i < length) pos += buf.write(i === 0 ? value : value.slice(i), pos, 'utf8')
+      buf[start - 1] = pos - start
+      this.pos = pos
+      return
+    }
+    const bytes = Buffer.byteLength(value, 'utf8')
+    this.varint(bytes)
+    this.ensure(bytes)
+    this.buf.write(value, this.pos, 'utf8')
+    this.pos += bytes
+  }
+
+  /** A lower-case or upper-case hex id as raw bytes (trace and span ids). */
+  hexBytes(hex: string): void {
+    const bytes = hex.length >>> 1
+    this.ensure(1 + bytes)
+    const buf = this.buf
+    let pos = this.pos
+    buf[pos++] = bytes
+    for (let i = 0; i < bytes; i++) {
+      const hi = HEX[hex.charCodeAt(2 * i) & 0x7f] as number
+      const lo = HEX[hex.charCodeAt(2 * i + 1) & 0x7f] as number
+      buf[pos++] = ((hi & 0xf) << 4) | (lo & 0xf)
+    }
+    this.pos = pos
+  }
+
+  rawBytes(bytes: Uint8Array): void {
+    this.varint(bytes.length)
+    this.ensure(bytes.length)
+    this.buf.set(bytes, this.pos)
+    this.pos += bytes.length
+  }
+
+  /** Starts a length-delimited field; returns the body's start for `join`. */
+  fork(field: number): number {
+    this.tag(field, WIRE_LEN)
+    this.ensure(1)
+    this.pos += 1
+    return this.pos
+  }
+
+  /** Ends the length-delimited field started by `fork`. */
+  join(start: number): void {
+    const length = this.pos - start
+    if (length < 0x80) {
+      this.buf[start - 1] = length
+      return
+    }
+    let extra = 1
+    for (let v = length >>> 14; v > 0; v >>>= 7) extra++
+    this.ensure(extra)
+    const buf = this.buf
+    buf.copyWithin(start + extra, start, this.pos)
+    let pos = start - 1
+    let v = length
+    while (v > 0x7f) {
+      buf[pos++] = (v & 0x7f) | 0x80
+      v >>>= 7
+    }
+    buf[pos] = v
+    this.pos += extra
+  }
+}
