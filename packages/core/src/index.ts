@@ -8,6 +8,7 @@ export {
   startSpan,
   trace,
   withSpan,
+  withoutSpan,
 } from './api.js'
 export { epochMicros, epochMillis, epochNanos, type TimeInput } from './clock.js'
 export {
@@ -24,6 +25,15 @@ export { type DiagLevel, type DiagLogger, setDiagLogger } from './diag.js'
 export { ConsoleExporter, type ConsoleExporterOptions, formatTraces } from './export/console.js'
 export type { ExportResult, SpanExporter } from './export/exporter.js'
 export { buildTrees, MemoryExporter, type SpanTreeNode } from './export/memory.js'
+export {
+  type CaptureHeaders,
+  ERROR_TYPE_ABORTED,
+  type IgnorePaths,
+  isIgnoredPath,
+  type ServerSpanHandle,
+  type ServerSpanOptions,
+  startServerSpan,
+} from './http/server.js'
 export { type IdGenerator, randomIdGenerator } from './ids.js'
 export type { SpanLimits } from './limits.js'
 export {
