@@ -2,7 +2,7 @@ import { activeContext, type Context, withContext } from './context.js'
 import { headerGetter, headerSetter } from './propagation/propagator.js'
 import { errorType } from './semconv.js'
 import { type Span, SpanStatusCode, TraceFlags } from './span.js'
-import { contextWithSpan, spanFrom } from './trace-context.js'
+import { contextWithoutSpan, contextWithSpan, spanFrom } from './trace-context.js'
 import { getTracer, provider, type SpanOptions } from './tracer.js'
 import { VERSION } from './version.js'
 
@@ -61,6 +61,11 @@ export function activeSpan(): Span | undefined {
 /** Runs `fn` with `span` as the active span. */
 export function withSpan<R>(span: Span, fn: () => R): R {
   return withContext(contextWithSpan(activeContext(), span), fn)
+}
+
+/** Runs `fn` with no active span: spans it starts begin new traces (e.g. background work). */
+export function withoutSpan<R>(fn: () => R): R {
+  return withContext(contextWithoutSpan(activeContext()), fn)
 }
 
 /** Records an error on a span: an `exception` event with the stack, error status and `error.type`. */

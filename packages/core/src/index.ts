@@ -7,8 +7,8 @@ export {
   recordError,
   startSpan,
   trace,
-  withSpan,
   withoutSpan,
+  withSpan,
 } from './api.js'
 export { epochMicros, epochMillis, epochNanos, type TimeInput } from './clock.js'
 export {
@@ -25,6 +25,7 @@ export { type DiagLevel, type DiagLogger, setDiagLogger } from './diag.js'
 export { ConsoleExporter, type ConsoleExporterOptions, formatTraces } from './export/console.js'
 export type { ExportResult, SpanExporter } from './export/exporter.js'
 export { buildTrees, MemoryExporter, type SpanTreeNode } from './export/memory.js'
+export type { OutgoingHttpOptions } from './http/client.js'
 export {
   type CaptureHeaders,
   ERROR_TYPE_ABORTED,
@@ -42,6 +43,17 @@ export {
   SimpleSpanProcessor,
   type SpanProcessor,
 } from './processor.js'
+export { type B3Options, b3Propagator } from './propagation/b3.js'
+export {
+  type Baggage,
+  type BaggageEntry,
+  type BaggageInput,
+  getBaggage,
+  setBaggage,
+  w3cBaggagePropagator,
+  withBaggage,
+} from './propagation/baggage.js'
+export { jaegerPropagator } from './propagation/jaeger.js'
 export {
   compositePropagator,
   headerGetter,
@@ -50,7 +62,10 @@ export {
   type TextMapPropagator,
   type TextMapSetter,
 } from './propagation/propagator.js'
-export { w3cTraceContextPropagator } from './propagation/w3c.js'
+export { type PropagatorName, propagatorFromNames } from './propagation/select.js'
+export { createTraceState } from './propagation/tracestate.js'
+export { parseTraceparent, w3cTraceContextPropagator } from './propagation/w3c.js'
+export { xrayIdGenerator, xrayPropagator } from './propagation/xray.js'
 export type { Resource } from './resource.js'
 export {
   alwaysOff,
@@ -77,6 +92,7 @@ export * as semconv from './semconv.js'
 export {
   type Attributes,
   type AttributeValue,
+  exceptionAttributes,
   type InstrumentationScope,
   isSampled,
   NonRecordingSpan,
