@@ -90,6 +90,19 @@ export {
 } from './sdk.js'
 export * as semconv from './semconv.js'
 export {
+  ATTR_DB_CLIENT_CONNECTION_POOL_IDLE,
+  ATTR_DB_CLIENT_CONNECTION_POOL_IN_USE,
+  ATTR_DB_CLIENT_CONNECTION_POOL_MAX,
+  ATTR_DB_CLIENT_CONNECTION_POOL_PENDING,
+  ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS,
+  ATTR_DB_QUERY_PARAMETER_PREFIX,
+  analyzeSql,
+  type SanitizeOptions,
+  type SqlInfo,
+  sanitizeSql,
+  sqlInfo,
+} from './sql.js'
+export {
   type Attributes,
   type AttributeValue,
   exceptionAttributes,
