@@ -1,7 +1,8 @@
 import { defineConfig } from 'tsdown'
 
 export default defineConfig({
-  entry: ['src/index.ts'],
+  // `otlp` is the `@threadline/core/otlp` subpath (OTLP decoders for collectors such as the viewer)
+  entry: { index: 'src/index.ts', otlp: 'src/otlp/index.ts' },
   format: ['esm', 'cjs'],
   dts: true,
   platform: 'node',

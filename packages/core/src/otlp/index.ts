@@ -1,0 +1,21 @@
+/** `@threadline/core/otlp`: decoders for OTLP trace export requests (protobuf and JSON), for collectors. */
+export { decodeTraceRequestJson } from './decode-json.js'
+export { decodeTraceRequestProto } from './decode-proto.js'
+export {
+  DEFAULT_LIMITS,
+  type OtlpAttributes,
+  type OtlpDecodeError,
+  type OtlpDecodeErrorCode,
+  type OtlpDecodeLimits,
+  type OtlpDecodeResult,
+  type OtlpEvent,
+  type OtlpLink,
+  type OtlpResourceSpans,
+  type OtlpScope,
+  type OtlpScopeSpans,
+  type OtlpSpan,
+  type OtlpSpanKind,
+  type OtlpStatusCode,
+  type OtlpTraceRequest,
+  type OtlpValue,
+} from './model.js'
