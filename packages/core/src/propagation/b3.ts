@@ -122,7 +122,6 @@ export function b3Propagator(options: B3Options = {}): TextMapPropagator {
       const out = contextWithRemoteParent(ctx, parsed.sc)
       return parsed.debug ? out.setValue(DEBUG_KEY, true) : out
     },
-    fields: () =>
-      multi ? [B3_TRACE_ID, B3_SPAN_ID, B3_SAMPLED, B3_FLAGS, B3_PARENT_SPAN_ID] : [B3_SINGLE],
+    fields: () => (multi ? [B3_TRACE_ID, B3_SPAN_ID, B3_SAMPLED, B3_FLAGS, B3_PARENT_SPAN_ID] : [B3_SINGLE]),
   }
 }
