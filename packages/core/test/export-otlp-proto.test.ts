@@ -14,9 +14,8 @@ import { describe, expect, it } from 'vitest'
 import { epochNanos } from '../src/clock.js'
 import { encodeTraceRequest } from '../src/export/otlp-proto.js'
 import { decodeTraceRequestProto } from '../src/otlp/decode-proto.js'
-import type { Resource } from '../src/resource.js'
 import type { ReadableSpan } from '../src/span.js'
-import { sampleSpans } from './export-sample-spans.js'
+import { asOtelSpans, sampleSpans } from './export-sample-spans.js'
 
 const kv = { KeyValue: { fields: { key: { type: 'string', id: 1 }, value: { type: 'AnyValue', id: 2 } } } }
 const root = protobuf.Root.fromJSON({
@@ -129,42 +128,6 @@ function decodeWithProtobufjs(bytes: Uint8Array): Decoded {
 }
 
 const hex = (base64: unknown) => Buffer.from(String(base64), 'base64').toString('hex')
-const hrTime = (time: number): [number, number] => {
-  const ns = epochNanos(time)
-  return [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)]
-}
-
-/** The same spans as OpenTelemetry JS's ReadableSpan, for its serializer. */
-function asOtelSpans(spans: ReadableSpan[]): unknown[] {
-  const resources = new Map<Resource, unknown>()
-  return spans.map((span) => {
-    let res = resources.get(span.resource)
-    if (!res) {
-      res = { attributes: span.resource.attributes, schemaUrl: undefined, asyncAttributesPending: false }
-      resources.set(span.resource, res)
-    }
-    return {
-      name: span.name,
-      kind: span.kind,
-      spanContext: () => span.spanContext(),
-      parentSpanContext: span.parentSpanContext,
-      startTime: hrTime(span.startTime),
-      endTime: hrTime(span.endTime),
-      status: span.status,
-      attributes: span.attributes,
-      links: span.links,
-      events: span.events.map((e) => ({ ...e, time: hrTime(e.time) })),
-      duration: [0, 0],
-      ended: true,
-      resource: res,
-      instrumentationScope: span.scope,
-      droppedAttributesCount: span.droppedAttributesCount,
-      droppedEventsCount: span.droppedEventsCount,
-      droppedLinksCount: span.droppedLinksCount,
-    }
-  })
-}
-
 describe('OTLP/protobuf encoder, read by independent decoders', () => {
   it('groups by resource then scope, as ExportTraceServiceRequest.resource_spans[].scope_spans[] (protobufjs)', () => {
     const msg = decodeWithProtobufjs(encodeTraceRequest(sampleSpans())) as {

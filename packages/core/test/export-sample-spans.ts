@@ -1,4 +1,5 @@
 /** Spans with every OTLP field set, built through the real RecordingSpan, for the exporter tests. */
+import { epochNanos } from '../src/clock.js'
 import { spanLimitsFromEnv } from '../src/limits.js'
 import type { Resource } from '../src/resource.js'
 import {
@@ -114,4 +115,40 @@ export function sampleSpans(): ReadableSpan[] {
   )
   other.end(performance.timeOrigin + 1_000_001)
   return [server, query, internal, other]
+}
+
+const hrTime = (time: number): [number, number] => {
+  const ns = epochNanos(time)
+  return [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)]
+}
+
+/** The same spans as OpenTelemetry JS's ReadableSpan, for its serializer. */
+export function asOtelSpans(spans: ReadableSpan[]): unknown[] {
+  const resources = new Map<Resource, unknown>()
+  return spans.map((span) => {
+    let res = resources.get(span.resource)
+    if (!res) {
+      res = { attributes: span.resource.attributes, schemaUrl: undefined, asyncAttributesPending: false }
+      resources.set(span.resource, res)
+    }
+    return {
+      name: span.name,
+      kind: span.kind,
+      spanContext: () => span.spanContext(),
+      parentSpanContext: span.parentSpanContext,
+      startTime: hrTime(span.startTime),
+      endTime: hrTime(span.endTime),
+      status: span.status,
+      attributes: span.attributes,
+      links: span.links,
+      events: span.events.map((e) => ({ ...e, time: hrTime(e.time) })),
+      duration: [0, 0],
+      ended: true,
+      resource: res,
+      instrumentationScope: span.scope,
+      droppedAttributesCount: span.droppedAttributesCount,
+      droppedEventsCount: span.droppedEventsCount,
+      droppedLinksCount: span.droppedLinksCount,
+    }
+  })
 }
