@@ -1,0 +1,1 @@
+export { type ThreadlineExpressOptions, threadline } from './middleware.js'

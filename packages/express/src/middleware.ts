@@ -1,0 +1,227 @@
+import {
+  type CaptureHeaders,
+  ensureStarted,
+  getTracer,
+  type IgnorePaths,
+  isIgnoredPath,
+  type ServerSpanHandle,
+  type ServerSpanOptions,
+  type Span,
+  startServerSpan,
+} from '@threadline/core'
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+
+const VERSION = '0.1.0'
+
+export interface ThreadlineExpressOptions {
+  /** `service.name` used if this middleware starts the SDK (else OTEL_SERVICE_NAME). */
+  serviceName?: string
+  /** Requests left untraced: exact paths, patterns, or a predicate (no span, no cost). */
+  ignore?: IgnorePaths | ((req: Request) => boolean)
+  /** Adds attributes when the request starts (sampled requests only). */
+  requestHook?: (span: Span, req: Request) => void
+  /** Adds attributes just before the span ends. */
+  responseHook?: (span: Span, req: Request, res: Response) => void
+  /** Allow-listed headers recorded as `http.request.header.*` / `http.response.header.*`. */
+  captureHeaders?: CaptureHeaders
+  /** Overrides the span name (default `METHOD /route/template`, or `METHOD` when no route matched). */
+  spanName?: (req: Request, route: string | undefined) => string
+}
+
+/** Set on the request while it is traced, so the error handlers we wrap can find the span. */
+const HANDLE = Symbol('threadline.express.span')
+type TracedRequest = Request & { [HANDLE]?: ServerSpanHandle }
+
+/**
+ * One SERVER span per request, named by the route template. Add it first:
+ * `app.use(threadline({ serviceName: 'gateway' }))`.
+ */
+export function threadline(options: ThreadlineExpressOptions = {}): RequestHandler {
+  ensureStarted({ serviceName: options.serviceName })
+  const tracer = getTracer('@threadline/express', VERSION)
+  const direct: ServerSpanOptions = { tracer, captureHeaders: options.captureHeaders }
+  const proxied: ServerSpanOptions = { ...direct, trustProxy: true }
+  const { ignore, requestHook, responseHook, spanName } = options
+  const ignorePaths = Array.isArray(ignore) ? (ignore as IgnorePaths) : undefined
+  const ignoreFn = typeof ignore === 'function' ? ignore : undefined
+
+  return function threadlineMiddleware(req: Request, res: Response, next: NextFunction): void {
+    if ((ignorePaths && isIgnoredPath(req.originalUrl, ignorePaths)) || (ignoreFn && safeTest(ignoreFn, req))) {
+      next()
+      return
+    }
+    const handle = startServerSpan(req, res, req.app?.enabled('trust proxy') ? proxied : direct)
+    if (handle.recording) {
+      ;(req as TracedRequest)[HANDLE] = handle
+      trackRoute(req, handle)
+      captureErrors(req)
+      if (requestHook) {
+        try {
+          requestHook(handle.span, req)
+        } catch {
+          // a user's hook never breaks the request
+        }
+      }
+      if (responseHook || spanName) {
+        handle.onEnd((span) => {
+          if (spanName) span.updateName(spanName(req, routeOf(req)))
+          responseHook?.(span, req, res)
+        })
+      }
+    }
+    handle.run(next)
+  }
+}
+
+function safeTest(fn: (req: Request) => boolean, req: Request): boolean {
+  try {
+    return fn(req) === true
+  } catch {
+    return false
+  }
+}
+
+const ROUTE = Symbol('threadline.express.route')
+
+function routeOf(req: Request): string | undefined {
+  return (req as Request & { [ROUTE]?: string })[ROUTE]
+}
+
+/**
+ * Finds the route template without patching Express: the router assigns `req.baseUrl` when it
+ * enters a mounted router (with that mount's `req.params` in place) and `req.route` when it
+ * dispatches to a route, so accessors on this request see each step with the template at hand.
+ */
+function trackRoute(req: Request, handle: ServerSpanHandle): void {
+  let baseUrl: string = req.baseUrl ?? ''
+  let route: unknown = req.route
+  let template = baseUrl
+  // mounted prefixes seen so far (actual → template); routers restore baseUrl when they exit
+  const mounts: Array<[string, string]> = [[baseUrl, baseUrl]]
+  Object.defineProperty(req, 'baseUrl', {
+    configurable: true,
+    enumerable: true,
+    get: () => baseUrl,
+    set(value: string) {
+      baseUrl = value
+      // never throw inside Express's router: a surprise here only costs the route name
+      try {
+        template = typeof value === 'string' ? mountTemplate(mounts, value, req.params ?? {}) : ''
+      } catch {
+        template = ''
+      }
+    },
+  })
+  Object.defineProperty(req, 'route', {
+    configurable: true,
+    enumerable: true,
+    get: () => route,
+    set(value: { path?: unknown } | undefined) {
+      route = value
+      if (!value || typeof value !== 'object') return
+      const path = renderPath(value.path)
+      const full = template && path === '/' ? template : template + path
+      ;(req as Request & { [ROUTE]?: string })[ROUTE] = full
+      handle.setRoute(full)
+    },
+  })
+}
+
+function mountTemplate(mounts: Array<[string, string]>, url: string, params: Record<string, unknown>): string {
+  let best: [string, string] | undefined
+  for (const m of mounts) {
+    if (m[0] === url) return m[1]
+    if (url.startsWith(m[0]) && (!best || m[0].length > best[0].length)) best = m
+  }
+  const [prefix, prefixTemplate] = best ?? ['', '']
+  const segments = url.slice(prefix.length).split('/')
+  for (let i = 0; i < segments.length; i++) {
+    const segment = segments[i] as string
+    if (!segment) continue
+    for (const key in params) {
+      if (params[key] === segment || params[key] === safeDecode(segment)) {
+        segments[i] = `:${key}`
+        break
+      }
+    }
+  }
+  const template = prefixTemplate + segments.join('/')
+  mounts.push([url, template])
+  return template
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s)
+  } catch {
+    return s
+  }
+}
+
+/** Route paths as written: strings as is, regular expressions as their source, arrays joined. */
+function renderPath(path: unknown): string {
+  if (typeof path === 'string') return path
+  if (path instanceof RegExp) return String(path)
+  if (Array.isArray(path)) return path.map(renderPath).join(',')
+  return ''
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors. Express hands a failure (a throw, next(err), a rejected async handler in Express 5)
+// from layer to layer inside its router, where a middleware cannot see it. So once per router
+// we wrap the app's own error handlers (4-argument functions) on the layers of this app, and
+// keep one error-noting layer last for errors no handler catches. Express's modules are not
+// touched; only this app's layer objects.
+
+interface Layer {
+  handle: ((...args: never[]) => unknown) & { stack?: Layer[]; [WRAPPED]?: true }
+  route?: { stack?: Layer[] }
+}
+interface Router {
+  stack: Layer[]
+  use(fn: unknown): unknown
+}
+const WRAPPED = Symbol('threadline.express.wrapped')
+const seenStackLength = new WeakMap<Router, number>()
+
+function captureErrors(req: Request): void {
+  const app = req.app as unknown as { _router?: Router; router?: Router } | undefined
+  // Express 4 keeps the router in app._router (created lazily); Express 5 exposes app.router.
+  const router = app?._router ?? app?.router
+  if (!router || !Array.isArray(router.stack)) return
+  const last = router.stack[router.stack.length - 1]
+  if (seenStackLength.get(router) === router.stack.length && last?.handle === noteUnhandledError) return
+  const ours = router.stack.findIndex((l) => l.handle === noteUnhandledError)
+  if (ours >= 0) router.stack.splice(ours, 1)
+  wrapErrorHandlers(router.stack, new Set())
+  router.use(noteUnhandledError)
+  seenStackLength.set(router, router.stack.length)
+}
+
+function wrapErrorHandlers(stack: Layer[], seen: Set<Layer[]>): void {
+  if (seen.has(stack)) return
+  seen.add(stack)
+  for (const layer of stack) {
+    const fn = layer.handle
+    if (typeof fn !== 'function' || fn === (noteUnhandledError as unknown)) continue
+    if (Array.isArray(fn.stack)) wrapErrorHandlers(fn.stack, seen)
+    if (layer.route?.stack) wrapErrorHandlers(layer.route.stack, seen)
+    if (fn.length === 4 && !fn[WRAPPED]) layer.handle = wrapErrorHandler(fn)
+  }
+}
+
+function wrapErrorHandler(fn: Layer['handle']): Layer['handle'] {
+  const original = fn as unknown as (err: unknown, req: Request, res: Response, next: NextFunction) => unknown
+  // four declared parameters: Express only passes errors to functions with length 4
+  const wrapped = function (this: unknown, err: unknown, req: Request, res: Response, next: NextFunction) {
+    ;(req as TracedRequest)[HANDLE]?.recordError(err)
+    return original.call(this, err, req, res, next)
+  } as unknown as Layer['handle']
+  wrapped[WRAPPED] = true
+  return wrapped
+}
+
+function noteUnhandledError(err: unknown, req: Request, _res: Response, next: NextFunction): void {
+  ;(req as TracedRequest)[HANDLE]?.recordError(err)
+  next(err)
+}
