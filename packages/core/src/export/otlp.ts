@@ -1,0 +1,167 @@
+/**
+ * The OTLP/HTTP trace exporter: http/protobuf (default) or http/json to `{endpoint}/v1/traces`,
+ * optional gzip, configured by options or the OTEL_EXPORTER_OTLP_* variables (OTel SDK
+ * "OTLP Exporter Configuration"; code options win, then the TRACES_ variable, then the generic one).
+ */
+import { promisify } from 'node:util'
+import { gzip } from 'node:zlib'
+import { diag } from '../diag.js'
+import { envNumber, envString, parseKeyValueList } from '../env.js'
+import type { ReadableSpan } from '../span.js'
+import { VERSION } from '../version.js'
+import { EXPORT_OK, type ExportResult, type SpanExporter } from './exporter.js'
+import { HttpTransport } from './http-transport.js'
+import { encodeTraceRequestJson } from './otlp-json.js'
+import { encodeTraceRequest } from './otlp-proto.js'
+
+const gzipAsync = promisify(gzip)
+
+export type OtlpProtocol = 'http/protobuf' | 'http/json'
+
+export interface OtlpExporterOptions {
+  /** Base URL; `/v1/traces` is appended (OTEL_EXPORTER_OTLP_ENDPOINT, default http://localhost:4318). */
+  endpoint?: string
+  /** Full traces URL, used as is (OTEL_EXPORTER_OTLP_TRACES_ENDPOINT). Wins over `endpoint`. */
+  url?: string
+  /** Wire format (OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL, default `http/protobuf`). */
+  protocol?: OtlpProtocol
+  /** Extra request headers, e.g. an API key (merged over OTEL_EXPORTER_OTLP_(TRACES_)HEADERS). */
+  headers?: Record<string, string>
+  /** `gzip` or `none` (OTEL_EXPORTER_OTLP_(TRACES_)COMPRESSION, default none). */
+  compression?: 'gzip' | 'none'
+  /** Longest time for one export, retries included, ms (OTEL_EXPORTER_OTLP_(TRACES_)TIMEOUT, default 10000). */
+  timeoutMs?: number
+  /** Retry tuning (defaults: 250 ms doubling up to 5 s, 6 attempts). */
+  retry?: { initialBackoffMs?: number; maxBackoffMs?: number; maxAttempts?: number }
+}
+
+export const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318'
+
+/** Resolved settings, for tests and for users wondering where spans go. */
+export interface OtlpExporterConfig {
+  url: URL
+  protocol: OtlpProtocol
+  headers: Record<string, string>
+  compression: 'gzip' | 'none'
+  timeoutMs: number
+}
+
+function tracesOrGeneric(suffix: string): string | undefined {
+  return envString(`OTEL_EXPORTER_OTLP_TRACES_${suffix}`) ?? envString(`OTEL_EXPORTER_OTLP_${suffix}`)
+}
+
+/** Works out the exporter's settings from options, then the environment, then defaults. */
+export function resolveOtlpConfig(options: OtlpExporterOptions = {}): OtlpExporterConfig {
+  const url = resolveUrl(options)
+  let protocol = (options.protocol ?? tracesOrGeneric('PROTOCOL') ?? 'http/protobuf') as string
+  if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
+    diag.warn(
+      'TL_ERR_OTLP_PROTOCOL',
+      `OTLP protocol "${protocol}" is not supported (use "http/protobuf" or "http/json"); using http/protobuf`,
+    )
+    protocol = 'http/protobuf'
+  }
+  let compression = (options.compression ?? tracesOrGeneric('COMPRESSION') ?? 'none').toLowerCase()
+  if (compression !== 'gzip' && compression !== 'none') {
+    diag.warn(
+      'TL_ERR_OTLP_COMPRESSION',
+      `OTLP compression "${compression}" is not supported (use "gzip" or "none"); using none`,
+    )
+    compression = 'none'
+  }
+  const timeoutMs =
+    options.timeoutMs ??
+    envNumber('OTEL_EXPORTER_OTLP_TRACES_TIMEOUT') ??
+    envNumber('OTEL_EXPORTER_OTLP_TIMEOUT') ??
+    10_000
+  const envHeaders = parseKeyValueList('OTEL_EXPORTER_OTLP_HEADERS', envString('OTEL_EXPORTER_OTLP_HEADERS')) ?? {}
+  const envTracesHeaders =
+    parseKeyValueList('OTEL_EXPORTER_OTLP_TRACES_HEADERS', envString('OTEL_EXPORTER_OTLP_TRACES_HEADERS')) ?? {}
+  const headers: Record<string, string> = {}
+  for (const source of [envHeaders, envTracesHeaders, options.headers ?? {}]) {
+    for (const [key, value] of Object.entries(source)) headers[key.toLowerCase()] = String(value)
+  }
+  return {
+    url,
+    protocol: protocol as OtlpProtocol,
+    headers,
+    compression: compression as 'gzip' | 'none',
+    timeoutMs: timeoutMs > 0 ? timeoutMs : 10_000,
+  }
+}
+
+function resolveUrl(options: OtlpExporterOptions): URL {
+  const candidates: Array<[string | undefined, boolean, string]> = [
+    [options.url, false, 'the url option'],
+    [options.endpoint, true, 'the endpoint option'],
+    [envString('OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'), false, 'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'],
+    [envString('OTEL_EXPORTER_OTLP_ENDPOINT'), true, 'OTEL_EXPORTER_OTLP_ENDPOINT'],
+  ]
+  for (const [value, appendPath, source] of candidates) {
+    if (value === undefined) continue
+    try {
+      const url = new URL(appendPath ? `${value.replace(/\/+$/, '')}/v1/traces` : value)
+      if (url.protocol === 'http:' || url.protocol === 'https:') return url
+      diag.warn('TL_ERR_OTLP_ENDPOINT', `${source} "${value}" is not an http(s) URL; ignored`)
+    } catch {
+      diag.warn('TL_ERR_OTLP_ENDPOINT', `${source} "${value}" is not a valid URL; ignored`)
+    }
+  }
+  return new URL(`${DEFAULT_OTLP_ENDPOINT}/v1/traces`)
+}
+
+/** Sends spans to an OTLP/HTTP receiver: the Threadline viewer, Jaeger, Tempo, an OTel Collector… */
+export class OtlpExporter implements SpanExporter {
+  readonly config: OtlpExporterConfig
+  private readonly transport: HttpTransport
+  private readonly pending = new Set<Promise<ExportResult>>()
+  private stopped = false
+
+  constructor(options: OtlpExporterOptions = {}) {
+    this.config = resolveOtlpConfig(options)
+    const headers: Record<string, string> = {
+      'user-agent': `threadline-core/${VERSION}`,
+      ...this.config.headers,
+      'content-type': this.config.protocol === 'http/json' ? 'application/json' : 'application/x-protobuf',
+    }
+    if (this.config.compression === 'gzip') headers['content-encoding'] = 'gzip'
+    this.transport = new HttpTransport({
+      url: this.config.url,
+      headers,
+      timeoutMs: this.config.timeoutMs,
+      ...options.retry,
+    })
+  }
+
+  export(spans: readonly ReadableSpan[], signal?: AbortSignal): Promise<ExportResult> {
+    if (this.stopped) {
+      return Promise.resolve({ ok: false, error: new Error('the OTLP exporter is shut down'), retryable: false })
+    }
+    if (spans.length === 0) return Promise.resolve(EXPORT_OK)
+    const done = this.send(spans, signal).finally(() => this.pending.delete(done))
+    this.pending.add(done)
+    return done
+  }
+
+  private async send(spans: readonly ReadableSpan[], signal: AbortSignal | undefined): Promise<ExportResult> {
+    let body: Uint8Array | string
+    try {
+      body = this.config.protocol === 'http/json' ? encodeTraceRequestJson(spans) : encodeTraceRequest(spans)
+      if (this.config.compression === 'gzip') body = await gzipAsync(body)
+    } catch (error) {
+      return { ok: false, error: new Error(`could not encode spans for OTLP: ${String(error)}`), retryable: false }
+    }
+    return this.transport.send(body, signal)
+  }
+
+  async forceFlush(): Promise<void> {
+    await Promise.all(this.pending)
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.stopped) return
+    this.stopped = true
+    await this.forceFlush()
+    this.transport.close()
+  }
+}
