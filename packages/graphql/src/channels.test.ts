@@ -1,0 +1,251 @@
+// graphql 17: the diagnostics_channel front door, with graphql-js's own parse/validate/execute.
+import { buildTrees, init, MemoryExporter, SpanStatusCode, shutdown, trace } from '@threadline/core'
+import * as graphql from 'graphql'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { buildSchema, exceptionEvents, inServerSpan, shape } from '../test/fixtures.js'
+import { instrumentGraphql } from './index.js'
+
+const exporter = new MemoryExporter()
+const schema = buildSchema(graphql, {
+  inPosts: (id) => trace('db.select posts', async () => id),
+})
+let uninstrument: () => void
+
+beforeAll(() => {
+  init({ serviceName: 'graphql-17', exporter, batch: false })
+  uninstrument = instrumentGraphql()
+})
+afterAll(async () => {
+  uninstrument()
+  await shutdown()
+})
+beforeEach(() => exporter.reset())
+
+/** parse, validate and execute, as a server does, inside a SERVER span. */
+function run(source: string, variableValues?: Record<string, unknown>, operationName?: string) {
+  return inServerSpan(async () => {
+    let document: graphql.DocumentNode
+    try {
+      document = graphql.parse(source)
+    } catch (error) {
+      return { errors: [error] }
+    }
+    const errors = graphql.validate(schema, document)
+    if (errors.length) return { errors }
+    return graphql.execute({ schema, document, variableValues, operationName })
+  })
+}
+
+describe('graphql 17 tracing channels', () => {
+  it('traces parse, validate, the operation and user resolvers as a tree', async () => {
+    expect(graphql.version.startsWith('17.')).toBe(true)
+    const result = await run('query GetUser { user(id: "1") { id name posts { id title upperTitle } } }')
+    expect(result.errors).toBeUndefined()
+    expect(shape(buildTrees(exporter.getFinishedSpans()))).toEqual([
+      'POST /graphql query GetUser',
+      '  graphql.parse',
+      '  graphql.validate',
+      '  query GetUser',
+      '    Query.user',
+      '      User.posts',
+      '        db.select posts',
+      '        Post.upperTitle',
+    ])
+    const op = exporter.getByName('query GetUser')
+    expect(op.attributes['graphql.operation.name']).toBe('GetUser')
+    expect(op.attributes['graphql.operation.type']).toBe('query')
+    expect(op.attributes['graphql.document']).toBeUndefined()
+    const posts = exporter.getByName('User.posts')
+    expect(posts.attributes).toMatchObject({
+      'graphql.field.name': 'posts',
+      'graphql.field.path': 'user.posts',
+      'graphql.field.type': '[Post!]!',
+      'graphql.parent.type': 'User',
+      'graphql.resolver.count': 1,
+    })
+    // the sync resolver of the two posts: one merged span, path with `*` for the list index
+    expect(exporter.getByName('Post.upperTitle').attributes).toMatchObject({
+      'graphql.field.path': 'user.posts.*.upperTitle',
+      'graphql.resolver.count': 2,
+    })
+  })
+
+  it('merges 1,000 list items into one span per field path, with count and durations', async () => {
+    const result = await run('query Many { users(count: 1000) { id name posts { id upperTitle } } }')
+    expect(result.errors).toBeUndefined()
+    const spans = exporter.getFinishedSpans()
+    // server, parse, validate, operation, Query.users, User.posts, Post.upperTitle, and the
+    // 1,000 `db.select posts` children still attached to the merged User.posts span
+    const db = exporter.findByName('db.select posts')
+    expect(db).toHaveLength(1000)
+    expect(spans.length - db.length).toBe(7)
+    const posts = exporter.getByName('User.posts')
+    for (const child of db) expect(child.parentSpanContext?.spanId).toBe(posts.spanContext().spanId)
+    const { attributes } = posts
+    expect(attributes['graphql.field.path']).toBe('users.*.posts')
+    expect(attributes['graphql.resolver.count']).toBe(1000)
+    const total = attributes['graphql.resolver.duration.total_ms'] as number
+    const max = attributes['graphql.resolver.duration.max_ms'] as number
+    const p50 = attributes['graphql.resolver.duration.p50_ms'] as number
+    expect(max).toBeGreaterThan(0)
+    expect(p50).toBeLessThanOrEqual(max)
+    expect(total).toBeGreaterThanOrEqual(max)
+    // the merged span covers the first start to the last end of its calls
+    expect(posts.endTime - posts.startTime).toBeGreaterThanOrEqual(max)
+    expect(exporter.getByName('Post.upperTitle').attributes['graphql.resolver.count']).toBe(2000)
+  })
+
+  it('records no span for default (trivial) resolvers', async () => {
+    await run('{ users(count: 3) { id name } }')
+    const names = exporter.getFinishedSpans().map((s) => s.name)
+    expect(names.filter((n) => n.startsWith('User.'))).toEqual([])
+    expect(names).toContain('Query.users')
+  })
+})
+
+describe('graphql 17 options', () => {
+  afterAll(() => {
+    instrumentGraphql()
+  })
+
+  it('stops at the depth limit', async () => {
+    instrumentGraphql({ depth: 1 })
+    await run('{ user(id: "1") { posts { upperTitle } friends { id } } }')
+    const names = exporter.getFinishedSpans().map((s) => s.name)
+    expect(names).toContain('Query.user')
+    expect(names.filter((n) => n.startsWith('User.') || n.startsWith('Post.'))).toEqual([])
+    // spans made inside a resolver below the limit still join the trace, under the nearest span
+    const db = exporter.getByName('db.select posts')
+    expect(db.parentSpanContext?.spanId).toBe(exporter.getByName('query').spanContext().spanId)
+  })
+
+  it('makes one span per call when merging is off', async () => {
+    instrumentGraphql({ mergeListItems: false })
+    await run('{ users(count: 3) { posts { id } } }')
+    const posts = exporter.findByName('User.posts')
+    expect(posts.map((s) => s.attributes['graphql.field.path']).sort()).toEqual([
+      'users.0.posts',
+      'users.1.posts',
+      'users.2.posts',
+    ])
+    const users = exporter.getByName('Query.users')
+    for (const span of posts) expect(span.parentSpanContext?.spanId).toBe(users.spanContext().spanId)
+  })
+
+  it('records the document sanitised and only allow-listed variables', async () => {
+    instrumentGraphql({ recordDocument: true, allowedVariables: ['id'] })
+    await run(
+      `# a comment
+      query GetUser($id: ID!, $count: Int!) {
+        user(id: $id) { id, name }
+        second: user(id: "7") { id }
+        users(count: $count) { id }
+        more: users(count: 2) { id }
+      }`,
+      { id: '42', count: 3 },
+    )
+    const op = exporter.getByName('query GetUser')
+    expect(op.attributes['graphql.document']).toBe(
+      'query GetUser($id: ID! $count: Int!) { user(id: $id) { id name } second: user(id: ?) { id } users(count: $count) { id } more: users(count: ?) { id } }',
+    )
+    expect(op.attributes['graphql.variables.id']).toBe('42')
+    expect(op.attributes['graphql.variables.count']).toBeUndefined()
+  })
+
+  it('leaves the server span name alone when asked', async () => {
+    instrumentGraphql({ renameServerSpan: false })
+    await run('query GetUser { hello }')
+    expect(exporter.findByName('POST /graphql')).toHaveLength(1)
+  })
+})
+
+describe('graphql 17 operations and errors', () => {
+  it('names anonymous operations and mutations', async () => {
+    await run('{ hello }')
+    await run('mutation CreateOrder { createOrder(item: "book") }')
+    await run('mutation { createOrder(item: "pen") }')
+    const names = exporter.getFinishedSpans().map((s) => s.name)
+    expect(names).toContain('query')
+    expect(names).toContain('POST /graphql query')
+    expect(names).toContain('mutation CreateOrder')
+    expect(names).toContain('mutation')
+    expect(exporter.getByName('mutation CreateOrder').attributes['graphql.operation.type']).toBe('mutation')
+  })
+
+  it('picks the named operation of a document with several', async () => {
+    await run('query A { hello } query B { user(id: "2") { id } }', undefined, 'B')
+    expect(exporter.findByName('query B')).toHaveLength(1)
+    expect(exporter.findByName('query A')).toHaveLength(0)
+  })
+
+  it('marks a parse error on graphql.parse', async () => {
+    await run('query Broken { user(id: "1") { id ')
+    const parse = exporter.getByName('graphql.parse')
+    expect(parse.status.code).toBe(SpanStatusCode.ERROR)
+    expect(exceptionEvents(parse)[0]?.attributes['exception.message']).toMatch(/Syntax Error/)
+    expect(exporter.findByName('graphql.validate')).toHaveLength(0)
+  })
+
+  it('records validation errors on graphql.validate', async () => {
+    await run('query Bad { user(id: "1") { nope } }')
+    const validate = exporter.getByName('graphql.validate')
+    expect(validate.status.code).toBe(SpanStatusCode.ERROR)
+    expect(exceptionEvents(validate)[0]?.attributes['exception.message']).toMatch(/Cannot query field "nope"/)
+    expect(exporter.findByName('query Bad')).toHaveLength(0)
+  })
+
+  it('records a resolver error on its field span with the path, and marks the operation', async () => {
+    const result = await run('query Fails { fail hello }')
+    expect(result.errors?.[0]?.message).toBe('resolver failed')
+    const field = exporter.getByName('Query.fail')
+    expect(field.status.code).toBe(SpanStatusCode.ERROR)
+    const [event] = exceptionEvents(field)
+    expect(event?.attributes['exception.message']).toBe('resolver failed')
+    expect(event?.attributes['graphql.error.path']).toBe('fail')
+    const op = exporter.getByName('query Fails')
+    expect(op.status.code).toBe(SpanStatusCode.ERROR)
+    expect(op.attributes['graphql.error.count']).toBe(1)
+    // recorded once, where it happened
+    expect(exceptionEvents(op)).toHaveLength(0)
+  })
+
+  it('records errors of some list items on the merged span, each with its path', async () => {
+    await run('{ users(count: 20) { badge } }')
+    const badge = exporter.getByName('User.badge')
+    expect(badge.attributes['graphql.resolver.count']).toBe(20)
+    expect(badge.attributes['graphql.resolver.error_count']).toBe(2)
+    expect(exceptionEvents(badge).map((e) => e.attributes['graphql.error.path'])).toEqual([
+      'users.7.badge',
+      'users.17.badge',
+    ])
+  })
+
+  it('records a non-null violation on the nearest span, with its path', async () => {
+    const result = await run('query NonNull { user(id: "3") { nickname } }')
+    expect(result.errors?.[0]?.message).toMatch(/Cannot return null for non-nullable field User.nickname/)
+    const field = exporter.getByName('User.nickname')
+    const [event] = exceptionEvents(field)
+    expect(event?.attributes['graphql.error.path']).toBe('user.nickname')
+    expect(exporter.getByName('query NonNull').status.code).toBe(SpanStatusCode.ERROR)
+  })
+
+  it('does not break subscriptions', async () => {
+    const document = graphql.parse('subscription OnTicks { ticks(count: 3) }')
+    const values = await inServerSpan(async () => {
+      const stream = await graphql.subscribe({ schema, document })
+      const seen: unknown[] = []
+      for await (const event of stream as AsyncIterable<graphql.ExecutionResult>) seen.push(event.data?.ticks)
+      return seen
+    })
+    expect(values).toEqual([1, 2, 3])
+    const op = exporter.getByName('subscription OnTicks')
+    expect(op.attributes['graphql.operation.type']).toBe('subscription')
+  })
+
+  it('costs nothing but a context lookup when the request is not sampled', async () => {
+    await shutdown()
+    init({ serviceName: 'graphql-17', exporter, batch: false, sampler: { shouldSample: () => ({ decision: 0 }) } })
+    await run('query GetUser { user(id: "1") { posts { id } } }')
+    expect(exporter.getFinishedSpans()).toEqual([])
+  })
+})

@@ -1,0 +1,163 @@
+import {
+  type Context,
+  contextWithSpan,
+  epochMillis,
+  exceptionAttributes,
+  type Span,
+  SpanStatusCode,
+  type Tracer,
+} from '@threadline/core'
+import {
+  ATTR_GRAPHQL_ERROR_PATH,
+  ATTR_GRAPHQL_FIELD_NAME,
+  ATTR_GRAPHQL_FIELD_PATH,
+  ATTR_GRAPHQL_FIELD_TYPE,
+  ATTR_GRAPHQL_PARENT_TYPE,
+  ATTR_GRAPHQL_RESOLVER_COUNT,
+  ATTR_GRAPHQL_RESOLVER_DURATION_MAX,
+  ATTR_GRAPHQL_RESOLVER_DURATION_P50,
+  ATTR_GRAPHQL_RESOLVER_DURATION_TOTAL,
+  ATTR_GRAPHQL_RESOLVER_ERROR_COUNT,
+  graphqlResolverSpanName,
+} from './attributes.js'
+
+/** One resolver call as every front door describes it. */
+export interface FieldCall {
+  parentType: string
+  fieldName: string
+  fieldType: string
+  /** Response path with list indices: `users.3.posts`. */
+  path: string
+  /** Path with list indices replaced by `*` (`users.*.posts`) when calls are merged, else `path`. */
+  key: string
+}
+
+/** A GraphQL response path as graphql-js hands it to resolvers (`info.path`). */
+export interface ResponsePath {
+  readonly prev: ResponsePath | undefined
+  readonly key: string | number
+}
+
+/** Field depth of a response path: list indices do not count (`users.3.posts` is 2). */
+export function pathDepth(path: ResponsePath | undefined): number {
+  let depth = 0
+  for (let p = path; p; p = p.prev) if (typeof p.key === 'string') depth++
+  return depth
+}
+
+/** `users.3.posts`, and the merge key `users.*.posts`. */
+export function pathStrings(path: ResponsePath): { path: string; key: string } {
+  let full = String(path.key)
+  let key = full
+  for (let p = path.prev; p; p = p.prev) {
+    const segment = typeof p.key === 'number' ? '*' : p.key
+    full = `${p.key}.${full}`
+    key = `${segment}.${key}`
+  }
+  return { path: full, key }
+}
+
+/** The same for the dotted path graphql 17's `graphql:resolve` channel publishes. */
+export function mergeKey(dottedPath: string): string {
+  return dottedPath.replace(/\.\d+(?=\.|$)/g, '.*')
+}
+
+/** Field depth of a dotted path. */
+export function dottedPathDepth(dottedPath: string): number {
+  let depth = 0
+  for (const segment of dottedPath.split('.')) if (!/^\d+$/.test(segment)) depth++
+  return depth
+}
+
+/**
+ * The span of one field: either one resolver call, or (merged) every call of one field path
+ * across list items, from the first start to the last end, with count and duration statistics.
+ */
+export class FieldSpan {
+  readonly span: Span
+  /** The context resolvers of this field run in, so their own spans (SQL, HTTP) are its children. */
+  readonly ctx: Context
+  readonly key: string
+  private readonly merged: boolean
+  private count = 0
+  private errors = 0
+  private total = 0
+  private max = 0
+  private durations: number[] | undefined
+  private lastEnd = 0
+  inFlight = 0
+  closed = false
+
+  constructor(tracer: Tracer, call: FieldCall, parent: Context, merged: boolean, marker: symbol) {
+    this.key = call.key
+    this.merged = merged
+    this.span = tracer.startSpan(graphqlResolverSpanName(call.parentType, call.fieldName), undefined, parent)
+    this.span.setAttributes({
+      [ATTR_GRAPHQL_FIELD_NAME]: call.fieldName,
+      [ATTR_GRAPHQL_FIELD_PATH]: call.key,
+      [ATTR_GRAPHQL_FIELD_TYPE]: call.fieldType,
+      [ATTR_GRAPHQL_PARENT_TYPE]: call.parentType,
+    })
+    this.ctx = contextWithSpan(parent, this.span).setValue(marker, this)
+  }
+
+  /** Marks a call as started; returns its start time. */
+  begin(): number {
+    this.inFlight++
+    return performance.now()
+  }
+
+  /** Records the end of a call started with `begin()`; ends the span unless calls are merged. */
+  finish(start: number, error: unknown, path: string): void {
+    const end = performance.now()
+    const duration = end - start
+    this.inFlight--
+    this.count++
+    this.total += duration
+    if (duration > this.max) this.max = duration
+    if (end > this.lastEnd) this.lastEnd = end
+    if (this.merged) {
+      if (this.durations === undefined) this.durations = []
+      this.durations.push(duration)
+    }
+    if (error !== undefined) {
+      this.errors++
+      this.recordError(error, path)
+    }
+    if (!this.merged) this.close()
+  }
+
+  /** An exception event with the error's response path. */
+  recordError(error: unknown, path: string): void {
+    this.span.addEvent('exception', { ...exceptionAttributes(error), [ATTR_GRAPHQL_ERROR_PATH]: path })
+    this.span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) })
+  }
+
+  /** Ends the span at the end of its last call (now, if a call never settled). */
+  close(): void {
+    if (this.closed) return
+    this.closed = true
+    if (this.merged) {
+      this.span.setAttributes({
+        [ATTR_GRAPHQL_RESOLVER_COUNT]: this.count,
+        [ATTR_GRAPHQL_RESOLVER_DURATION_TOTAL]: round(this.total),
+        [ATTR_GRAPHQL_RESOLVER_DURATION_MAX]: round(this.max),
+        [ATTR_GRAPHQL_RESOLVER_DURATION_P50]: round(median(this.durations)),
+      })
+      if (this.errors) this.span.setAttribute(ATTR_GRAPHQL_RESOLVER_ERROR_COUNT, this.errors)
+    }
+    this.span.end(this.inFlight > 0 || this.count === 0 ? undefined : epochMillis(this.lastEnd))
+  }
+}
+
+function median(values: number[] | undefined): number {
+  if (!values || values.length === 0) return 0
+  values.sort((a, b) => a - b)
+  const mid = values.length >> 1
+  return values.length % 2 ? (values[mid] as number) : ((values[mid - 1] as number) + (values[mid] as number)) / 2
+}
+
+/** Milliseconds to the microsecond: enough for a resolver, and short in every backend's UI. */
+function round(ms: number): number {
+  return Math.round(ms * 1000) / 1000
+}

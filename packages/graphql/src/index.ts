@@ -1,0 +1,5 @@
+export { type ThreadlineApolloPlugin, threadlineApolloPlugin } from './apollo.js'
+export { instrumentGraphql } from './channels.js'
+export type { GraphQLTracingOptions } from './options.js'
+export { instrumentSchema, type SchemaLike } from './schema.js'
+export { type ThreadlineEnvelopPlugin, useThreadline } from './yoga.js'

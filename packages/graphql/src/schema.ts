@@ -1,0 +1,132 @@
+/**
+ * graphql 16's front door (and any executor other than graphql-js 17's, e.g. Yoga's):
+ * `instrumentSchema` wraps the resolvers of user code in place, once per schema.
+ */
+import { activeContext, withContext } from '@threadline/core'
+import { enableChannels } from './channels.js'
+import { type FieldSpan, pathDepth, pathStrings, type ResponsePath } from './fields.js'
+import { FIELD_KEY, implicitOperation, type OperationTrace, operationOf } from './operation.js'
+import { type GraphQLTracingOptions, type ResolvedOptions, resolveOptions } from './options.js'
+
+// The parts of graphql-js's schema and resolve info read here (the same in 16 and 17).
+interface ResolveInfoLike {
+  fieldName: string
+  path: ResponsePath
+  variableValues: unknown
+}
+type Resolver = (source: unknown, args: unknown, contextValue: unknown, info: ResolveInfoLike) => unknown
+interface FieldLike {
+  name: string
+  type: unknown
+  resolve?: Resolver | undefined
+  [WRAPPED]?: true
+}
+interface ObjectTypeLike {
+  name: string
+  getFields(): Record<string, FieldLike>
+}
+/** A graphql-js `GraphQLSchema` (16 or 17). */
+export interface SchemaLike {
+  getTypeMap(): Record<string, unknown>
+}
+
+const WRAPPED = Symbol('threadline.graphql.wrapped')
+const instrumented = new WeakSet<object>()
+
+/**
+ * Wraps, in place, the resolvers of every object type's fields so that calls become resolver
+ * spans (merged per field path by default). Fields on the default resolver are left untouched
+ * unless `ignoreTrivialResolvers` is false. Returns the same schema; calling it twice is a no-op.
+ */
+export function instrumentSchema<S extends SchemaLike>(schema: S, options?: GraphQLTracingOptions): S {
+  if (instrumented.has(schema)) return schema
+  instrumented.add(schema)
+  enableChannels(options)
+  const resolved = resolveOptions(options)
+  for (const [typeName, type] of Object.entries(schema.getTypeMap())) {
+    if (typeName.startsWith('__') || !isObjectType(type)) continue
+    for (const field of Object.values(type.getFields())) {
+      if (field[WRAPPED]) continue
+      if (field.resolve === undefined && resolved.ignoreTrivialResolvers) continue
+      field.resolve = tracedResolver(field.resolve ?? defaultResolver, type.name, field, resolved)
+      field[WRAPPED] = true
+    }
+  }
+  return schema
+}
+
+function isObjectType(type: unknown): type is ObjectTypeLike {
+  // GraphQLObjectType has `isTypeOf` (maybe undefined); interfaces have `resolveType` instead
+  return type !== null && typeof type === 'object' && 'isTypeOf' in type && 'getFields' in type
+}
+
+/** graphql-js's default field resolver: a property, or a method called with (args, context, info). */
+const defaultResolver: Resolver = (source, args, contextValue, info) => {
+  if (source === null || (typeof source !== 'object' && typeof source !== 'function')) return undefined
+  const value = (source as Record<string, unknown>)[info.fieldName]
+  return typeof value === 'function' ? value.call(source, args, contextValue, info) : value
+}
+
+function tracedResolver(resolve: Resolver, parentType: string, field: FieldLike, options: ResolvedOptions): Resolver {
+  const fieldType = String(field.type)
+  const isDefault = resolve === defaultResolver
+  return function tracedResolve(source, args, contextValue, info) {
+    const ctx = activeContext()
+    let op = operationOf(ctx, contextValue)
+    if (op === undefined) {
+      if (info.variableValues === null || typeof info.variableValues !== 'object') {
+        return resolve(source, args, contextValue, info)
+      }
+      op = implicitOperation(info.variableValues, options)
+    }
+    const opOptions = op.options
+    // hot path: leave before building path strings when the call gets no span.
+    if (!op.tracing || op.ended || (isDefault && opOptions.ignoreTrivialResolvers))
+      return resolve(source, args, contextValue, info)
+    if (opOptions.depth !== Number.POSITIVE_INFINITY && pathDepth(info.path) > opOptions.depth) {
+      return resolve(source, args, contextValue, info)
+    }
+    const { path, key: mergedKey } = pathStrings(info.path)
+    const key = opOptions.mergeListItems ? mergedKey : path
+    // graphql 17's `graphql:resolve` channel already traces this very call
+    const current = ctx.getValue(FIELD_KEY) as FieldSpan | undefined
+    if (current !== undefined && current.key === key) return resolve(source, args, contextValue, info)
+    const span = op.fieldSpan({ parentType, fieldName: field.name, fieldType, path, key })
+    if (span === undefined) return resolve(source, args, contextValue, info)
+    return runResolver(op, span, path, resolve, source, args, contextValue, info)
+  }
+}
+
+function runResolver(
+  op: OperationTrace,
+  field: FieldSpan,
+  path: string,
+  resolve: Resolver,
+  source: unknown,
+  args: unknown,
+  contextValue: unknown,
+  info: ResolveInfoLike,
+): unknown {
+  const start = op.begin(field)
+  let result: unknown
+  try {
+    result = withContext(field.ctx, resolve, source, args, contextValue, info)
+  } catch (error) {
+    op.finish(field, start, error, path)
+    throw error
+  }
+  if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
+    return (result as PromiseLike<unknown>).then(
+      (value) => {
+        op.finish(field, start, value instanceof Error ? value : undefined, path)
+        return value
+      },
+      (error: unknown) => {
+        op.finish(field, start, error, path)
+        throw error
+      },
+    )
+  }
+  op.finish(field, start, result instanceof Error ? result : undefined, path)
+  return result
+}
