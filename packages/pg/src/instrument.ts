@@ -1,0 +1,580 @@
+import {
+  ATTR_DB_CLIENT_CONNECTION_POOL_IDLE,
+  ATTR_DB_CLIENT_CONNECTION_POOL_IN_USE,
+  ATTR_DB_CLIENT_CONNECTION_POOL_MAX,
+  ATTR_DB_CLIENT_CONNECTION_POOL_PENDING,
+  ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS,
+  ATTR_DB_QUERY_PARAMETER_PREFIX,
+  activeContext,
+  type Context,
+  createContextKey,
+  ensureStarted,
+  getTracer,
+  recordError,
+  type Span,
+  SpanKind,
+  semconv,
+  spanFrom,
+  sqlInfo,
+  withContext,
+} from '@threadline/core'
+import { VERSION } from './version.js'
+
+/*
+ * node-postgres 8 publishes no diagnostics_channel events yet. brianc/node-postgres#3650 proposes
+ * the TracingChannels `pg:query`, `pg:connection` and `pg:pool:connect`; until they ship we wrap
+ * Client#query, Client#connect, Pool#query and Pool#connect once, and hand our span logic the
+ * same context objects those channels will carry (PgQueryContext, PgConnectionContext,
+ * PgPoolContext below). When a pg release publishes them, this adapter will subscribe instead
+ * of wrapping and keep the span logic unchanged.
+ */
+
+/** The `pg:query` context: what the query is and which connection runs it. */
+export interface PgQueryContext {
+  query: { text: string | undefined; name: string | undefined; values: readonly unknown[] | undefined }
+  client: PgConnectionInfo
+  /** The result once the query succeeded (a multi-statement query gives an array). */
+  result?: unknown
+  /** The error once it failed. */
+  error?: unknown
+}
+
+/** The `pg:connection` context. */
+export interface PgConnectionContext {
+  connection: PgConnectionInfo
+}
+
+/** The `pg:pool:connect` context: the pool as the request for a connection found it. */
+export interface PgPoolContext {
+  pool: { totalCount: number; idleCount: number; waitingCount: number; maxSize: number | undefined }
+}
+
+export interface PgConnectionInfo {
+  database: string | undefined
+  host: string | undefined
+  port: number | undefined
+  user: string | undefined
+  processID: number | undefined
+}
+
+export interface InstrumentPgOptions {
+  /** Only trace queries issued while a span is active (default true: no root spans for background work). */
+  requireParentSpan?: boolean
+  /** Called when a query span starts, to add attributes. Errors it throws are ignored. */
+  queryHook?: (span: Span, query: PgQueryContext) => void
+  /** `db.query.text`: `sanitized` (literals → `?`, the default), `raw` (as sent) or `off`. */
+  queryText?: 'sanitized' | 'raw' | 'off'
+  /** Record parameter values as `db.query.parameter.<index>` (default false: they may be personal data). */
+  recordParameters?: boolean
+  /** A span per new connection (`connect`); off by default: pool wait time is on each query span. */
+  connectSpans?: boolean
+}
+
+/** The parts of the pg module this adapter touches: `import pg from 'pg'` or `import * as pg from 'pg'`. */
+export interface PgModule {
+  Client: abstract new (...args: never[]) => unknown
+  Pool?: abstract new (...args: never[]) => unknown
+}
+
+type Callback = (...args: unknown[]) => unknown
+type Method = (this: unknown, ...args: unknown[]) => unknown
+
+const CHECKOUT = Symbol('threadline.pg.checkout')
+const POOL_OF = Symbol('threadline.pg.pool')
+const WRAPPED = Symbol.for('threadline.pg.wrapped')
+/** Set by Pool#query for the Client#query it will make: when the caller started waiting. */
+const POOL_QUERY = createContextKey('pg.pool-query')
+
+interface Checkout {
+  waitMs: number
+  pool: PgPoolContext['pool']
+}
+
+interface PgClient {
+  database?: string
+  host?: string
+  port?: number
+  user?: string
+  processID?: number | null
+  [CHECKOUT]?: Checkout | undefined
+  [POOL_OF]?: PgPool
+}
+
+interface PgPool {
+  totalCount: number
+  idleCount: number
+  waitingCount: number
+  options?: { max?: number }
+}
+
+interface PendingPoolQuery {
+  /** Epoch ms when pool.query was called: the query span starts there, wait included. */
+  startTime: number
+  started: boolean
+}
+
+interface Submittable {
+  submit: unknown
+  text?: unknown
+  name?: unknown
+  values?: unknown
+  cursor?: { text?: unknown; values?: unknown }
+  callback?: unknown
+  handleDataRow?: Method
+  handleError?: Method
+  handleReadyForQuery?: Method
+  on?: unknown
+}
+
+interface Settings {
+  requireParentSpan: boolean
+  queryHook: InstrumentPgOptions['queryHook']
+  queryText: 'sanitized' | 'raw' | 'off'
+  recordParameters: boolean
+  connectSpans: boolean
+}
+
+const tracer = getTracer('@threadline/pg', VERSION)
+let settings: Settings = toSettings({})
+let sdkChecked = false
+
+function toSettings(options: InstrumentPgOptions): Settings {
+  return {
+    requireParentSpan: options.requireParentSpan ?? true,
+    queryHook: options.queryHook,
+    queryText: options.queryText ?? 'sanitized',
+    recordParameters: options.recordParameters ?? false,
+    connectSpans: options.connectSpans ?? false,
+  }
+}
+
+/**
+ * Traces every query of this `pg` module: `pg.Client`, `pg.Pool` and the libraries built on
+ * them. Call it once, before or after pools are created; calling it again only changes the options.
+ *
+ * ```ts
+ * import pg from 'pg'
+ * import { instrumentPg } from '@threadline/pg'
+ * instrumentPg(pg)
+ * ```
+ */
+export function instrumentPg(pg: PgModule, options: InstrumentPgOptions = {}): void {
+  const clientProto = (pg as { Client?: { prototype?: Record<string, unknown> } } | undefined)?.Client?.prototype
+  if (!clientProto || typeof clientProto.query !== 'function') {
+    const received =
+      pg === null || typeof pg !== 'object' ? String(pg) : `an object with keys ${Object.keys(pg).join(', ')}`
+    throw Object.assign(
+      new TypeError(
+        `instrumentPg(pg) expects the node-postgres module (with pg.Client), received ${received}; pass \`import pg from 'pg'\``,
+      ),
+      { code: 'TL_ERR_PG_MODULE' },
+    )
+  }
+  settings = toSettings(options)
+  wrap(clientProto, 'query', wrapClientQuery)
+  wrap(clientProto, 'connect', wrapClientConnect)
+  const poolProto = (pg.Pool as { prototype?: object } | undefined)?.prototype
+  if (poolProto) {
+    wrap(ownerOf(poolProto, 'query'), 'query', wrapPoolQuery)
+    wrap(ownerOf(poolProto, 'connect'), 'connect', wrapPoolConnect)
+  }
+}
+
+/** The prototype that defines `name` (pg.Pool is a subclass of pg-pool's Pool). */
+function ownerOf(proto: object, name: string): Record<string, unknown> | undefined {
+  for (let p: object | null = proto; p && p !== Object.prototype; p = Object.getPrototypeOf(p)) {
+    if (Object.hasOwn(p, name)) return p as Record<string, unknown>
+  }
+  return undefined
+}
+
+/** Replaces a method once; a second instrumentPg() call (or a second copy of this package) leaves it. */
+function wrap(target: Record<string, unknown> | undefined, name: string, wrapper: (original: Method) => Method): void {
+  const original = target?.[name] as (Method & { [WRAPPED]?: Method }) | undefined
+  if (!target || typeof original !== 'function' || original[WRAPPED]) return
+  const wrapped = wrapper(original) as Method & { [WRAPPED]?: Method }
+  Object.defineProperty(wrapped, WRAPPED, { value: original })
+  Object.defineProperty(wrapped, 'name', { value: name })
+  Object.defineProperty(target, name, { value: wrapped, writable: true, configurable: true, enumerable: false })
+}
+
+/** True when a span should be made in `ctx` (the requireParentSpan rule). */
+function wanted(ctx: Context): boolean {
+  return !settings.requireParentSpan || spanFrom(ctx) !== undefined
+}
+
+function startSdk(): void {
+  if (sdkChecked) return
+  sdkChecked = true
+  ensureStarted()
+}
+
+function connectionInfo(client: PgClient): PgConnectionInfo {
+  return {
+    database: client.database,
+    host: client.host,
+    port: client.port,
+    user: client.user,
+    processID: client.processID ?? undefined,
+  }
+}
+
+function poolSnapshot(pool: PgPool): PgPoolContext['pool'] {
+  return {
+    totalCount: pool.totalCount,
+    idleCount: pool.idleCount,
+    waitingCount: pool.waitingCount,
+    maxSize: pool.options?.max,
+  }
+}
+
+function wrapClientQuery(original: Method): Method {
+  return function query(this: unknown, config: unknown, values?: unknown, callback?: unknown) {
+    const ctx = activeContext()
+    // hot path: a query outside any span (requireParentSpan) costs one context read
+    if (config === null || config === undefined || !wanted(ctx)) return original.call(this, config, values, callback)
+    startSdk()
+    const client = this as PgClient
+    const sub = typeof (config as Submittable).submit === 'function' ? (config as Submittable) : undefined
+    const conf = typeof config === 'string' ? undefined : (config as Submittable)
+    const text = typeof config === 'string' ? config : textOf(conf)
+    const info = typeof text === 'string' ? sqlInfo(text) : undefined
+    const pending = ctx.getValue(POOL_QUERY) as PendingPoolQuery | undefined
+    let startTime: number | undefined
+    if (pending && !pending.started) {
+      pending.started = true
+      startTime = pending.startTime
+    }
+    const span = tracer.startSpan(
+      semconv.dbSpanName(info?.summary, info?.operation, semconv.DB_SYSTEM_POSTGRESQL),
+      { kind: SpanKind.CLIENT, startTime },
+      ctx,
+    )
+    if (!span.isRecording()) {
+      // unsampled: no span work, but callbacks still run in the caller's context
+      if (typeof values === 'function') return original.call(this, config, bindTo(ctx, values as Callback))
+      if (typeof callback === 'function') return original.call(this, config, values, bindTo(ctx, callback as Callback))
+      return original.call(this, config, values, callback)
+    }
+    const q: PgQueryContext = {
+      query: {
+        text,
+        name: typeof conf?.name === 'string' ? conf.name : undefined,
+        values: Array.isArray(values) ? values : Array.isArray(conf?.values) ? (conf.values as unknown[]) : undefined,
+      },
+      client: connectionInfo(client),
+    }
+    setStartAttributes(span, q, info, client)
+    const end = (error: unknown, result: unknown, rows?: number) => finish(span, q, error, result, rows)
+    try {
+      if (sub) return submit(original, this, sub, values, callback, ctx, end)
+      if (typeof values === 'function') return original.call(this, config, afterQuery(ctx, values as Callback, end))
+      if (typeof callback === 'function')
+        return original.call(this, config, values, afterQuery(ctx, callback as Callback, end))
+      if (conf && typeof conf.callback === 'function') {
+        const copy = Object.assign(Object.create(Object.getPrototypeOf(conf)), conf) as Submittable
+        copy.callback = afterQuery(ctx, conf.callback as Callback, end)
+        return original.call(this, copy, values)
+      }
+      const result = original.call(this, config, values) as PromiseLike<unknown> | undefined
+      if (result && typeof result.then === 'function') {
+        result.then(
+          (res) => end(undefined, res),
+          (error) => end(error, undefined),
+        )
+      } else end(undefined, undefined)
+      return result
+    } catch (error) {
+      end(error, undefined)
+      throw error
+    }
+  }
+}
+
+function textOf(conf: Submittable | undefined): string | undefined {
+  if (!conf) return undefined
+  if (typeof conf.text === 'string') return conf.text
+  // pg-query-stream keeps its statement on its cursor
+  const cursorText = conf.cursor?.text
+  return typeof cursorText === 'string' ? cursorText : undefined
+}
+
+/** A query callback that ends the span, then runs the user's callback in the caller's context. */
+function afterQuery(ctx: Context, callback: Callback, end: (error: unknown, result: unknown) => void): Callback {
+  return function (this: unknown, error: unknown, result: unknown) {
+    end(error, result)
+    return withContext(ctx, () => callback.call(this, error, result))
+  }
+}
+
+function bindTo(ctx: Context, callback: Callback): Callback {
+  return function (this: unknown, ...args: unknown[]) {
+    return withContext(ctx, () => callback.apply(this, args))
+  }
+}
+
+/**
+ * Submittables (pg.Query objects, pg-cursor, pg-query-stream): the client drives them through
+ * handleDataRow / handleError / handleReadyForQuery, so the span ends on the last of those, which
+ * for a cursor or stream is when it is read to the end, closed or fails.
+ */
+function submit(
+  original: Method,
+  client: unknown,
+  sub: Submittable,
+  values: unknown,
+  callback: unknown,
+  ctx: Context,
+  end: (error: unknown, result: unknown, rows?: number) => void,
+): unknown {
+  let rows = 0
+  const { handleDataRow, handleError, handleReadyForQuery } = sub
+  if (typeof handleDataRow === 'function') {
+    sub.handleDataRow = function (this: unknown, ...args: unknown[]) {
+      rows++
+      return handleDataRow.apply(this, args)
+    }
+  }
+  if (typeof handleError === 'function') {
+    sub.handleError = function (this: unknown, ...args: unknown[]) {
+      end(args[0], undefined)
+      return handleError.apply(this, args)
+    }
+  }
+  if (typeof handleReadyForQuery === 'function') {
+    sub.handleReadyForQuery = function (this: unknown, ...args: unknown[]) {
+      end(undefined, undefined, rows)
+      return handleReadyForQuery.apply(this, args)
+    }
+  }
+  if (typeof sub.callback === 'function') sub.callback = bindTo(ctx, sub.callback as Callback)
+  if (typeof values === 'function') values = bindTo(ctx, values as Callback)
+  if (typeof callback === 'function') callback = bindTo(ctx, callback as Callback)
+  return original.call(client, sub, values, callback)
+}
+
+function setStartAttributes(
+  span: Span,
+  q: PgQueryContext,
+  info: ReturnType<typeof sqlInfo> | undefined,
+  client: PgClient,
+) {
+  span.setAttribute(semconv.ATTR_DB_SYSTEM_NAME, semconv.DB_SYSTEM_POSTGRESQL)
+  span.setAttribute(semconv.ATTR_DB_NAMESPACE, q.client.database)
+  span.setAttribute(semconv.ATTR_SERVER_ADDRESS, q.client.host)
+  span.setAttribute(semconv.ATTR_SERVER_PORT, q.client.port)
+  if (info) {
+    span.setAttribute(semconv.ATTR_DB_QUERY_SUMMARY, info.summary)
+    span.setAttribute(semconv.ATTR_DB_OPERATION_NAME, info.operation)
+    span.setAttribute(semconv.ATTR_DB_COLLECTION_NAME, info.collection)
+    if (settings.queryText === 'sanitized') span.setAttribute(semconv.ATTR_DB_QUERY_TEXT, info.text)
+    else if (settings.queryText === 'raw') span.setAttribute(semconv.ATTR_DB_QUERY_TEXT, q.query.text)
+  }
+  if (settings.recordParameters && q.query.values) {
+    const values = q.query.values
+    for (let k = 0; k < values.length; k++) {
+      span.setAttribute(`${ATTR_DB_QUERY_PARAMETER_PREFIX}${k}`, parameterText(values[k]))
+    }
+  }
+  const pool = client[POOL_OF]
+  if (pool) {
+    span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_NAME, poolName(q.client))
+    const checkout = client[CHECKOUT]
+    if (checkout) {
+      // the first query after a checkout carries how long it waited and what the pool looked like
+      client[CHECKOUT] = undefined
+      span.setAttribute(ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS, checkout.waitMs)
+      span.setAttribute(ATTR_DB_CLIENT_CONNECTION_POOL_IN_USE, checkout.pool.totalCount - checkout.pool.idleCount)
+      span.setAttribute(ATTR_DB_CLIENT_CONNECTION_POOL_IDLE, checkout.pool.idleCount)
+      span.setAttribute(ATTR_DB_CLIENT_CONNECTION_POOL_PENDING, checkout.pool.waitingCount)
+      span.setAttribute(ATTR_DB_CLIENT_CONNECTION_POOL_MAX, checkout.pool.maxSize)
+    }
+  }
+  if (settings.queryHook) {
+    try {
+      settings.queryHook(span, q)
+    } catch {
+      // a hook must not break the user's query
+    }
+  }
+}
+
+/** semconv database-metrics: pool names are `{server.address}:{server.port}/{db.namespace}` by default. */
+function poolName(c: PgConnectionInfo): string {
+  return `${c.host ?? ''}:${c.port ?? ''}/${c.database ?? ''}`
+}
+
+function parameterText(value: unknown): string {
+  if (value === null || value === undefined) return 'NULL'
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'Invalid Date' : value.toISOString()
+  if (Buffer.isBuffer(value)) return `<${value.length} bytes>`
+  if (typeof value === 'object') {
+    try {
+      return JSON.stringify(value)
+    } catch {
+      return String(value)
+    }
+  }
+  return String(value)
+}
+
+function finish(span: Span, q: PgQueryContext, error: unknown, result: unknown, rows?: number): void {
+  if (!span.isRecording()) return
+  if (error) {
+    q.error = error
+    const code = (error as { code?: unknown }).code
+    // a PostgreSQL error carries its SQLSTATE (five characters); client errors carry ECONNRESET etc.
+    if (typeof code === 'string' && code.length === 5 && (error as { severity?: unknown }).severity !== undefined) {
+      span.setAttribute(semconv.ATTR_DB_RESPONSE_STATUS_CODE, code)
+    }
+    recordError(span, error)
+  } else {
+    q.result = result
+    const returned = rows ?? returnedRows(result)
+    if (returned !== undefined) span.setAttribute(semconv.ATTR_DB_RESPONSE_RETURNED_ROWS, returned)
+  }
+  span.end()
+}
+
+function returnedRows(result: unknown): number | undefined {
+  if (Array.isArray(result)) {
+    let total = 0
+    for (const r of result) total += returnedRows(r) ?? 0
+    return total
+  }
+  const rows = (result as { rows?: unknown } | undefined)?.rows
+  return Array.isArray(rows) ? rows.length : undefined
+}
+
+function wrapPoolQuery(original: Method): Method {
+  return function query(this: unknown, text: unknown, values?: unknown, callback?: unknown) {
+    const ctx = activeContext()
+    if (typeof text === 'function' || text === null || text === undefined || !wanted(ctx)) {
+      return original.call(this, text, values, callback)
+    }
+    if (typeof values === 'function') {
+      callback = values
+      values = undefined
+    }
+    const pending: PendingPoolQuery = { startTime: performance.timeOrigin + performance.now(), started: false }
+    // the Client#query that pg-pool makes once it has a connection reads `pending` from the context
+    const inner = ctx.setValue(POOL_QUERY, pending)
+    const pool = this as PgPool
+    if (typeof callback === 'function') {
+      const userCallback = callback as Callback
+      const done = function (this: unknown, error: unknown, result: unknown) {
+        if (error && !pending.started) checkoutFailed(ctx, pool, text, pending, error)
+        return withContext(ctx, () => userCallback.call(this, error, result))
+      }
+      return withContext(inner, () => original.call(this, text, values, done))
+    }
+    const result = withContext(inner, () => original.call(this, text, values)) as PromiseLike<unknown>
+    if (result && typeof result.then === 'function') {
+      result.then(undefined, (error: unknown) => {
+        if (!pending.started) checkoutFailed(ctx, pool, text, pending, error)
+      })
+    }
+    return result
+  }
+}
+
+/** pool.query failed before it had a connection (pool timeout, server down): still a span, with the error. */
+function checkoutFailed(ctx: Context, pool: PgPool, text: unknown, pending: PendingPoolQuery, error: unknown): void {
+  pending.started = true
+  const sql = typeof text === 'string' ? text : textOf(text as Submittable)
+  const info = typeof sql === 'string' ? sqlInfo(sql) : undefined
+  const span = tracer.startSpan(
+    semconv.dbSpanName(info?.summary, info?.operation, semconv.DB_SYSTEM_POSTGRESQL),
+    { kind: SpanKind.CLIENT, startTime: pending.startTime },
+    ctx,
+  )
+  if (!span.isRecording()) return
+  const options = (pool as { options?: { host?: string; port?: number; database?: string; user?: string } }).options
+  const q: PgQueryContext = {
+    query: { text: sql, name: undefined, values: undefined },
+    client: {
+      database: options?.database,
+      host: options?.host,
+      port: options?.port,
+      user: options?.user,
+      processID: undefined,
+    },
+  }
+  setStartAttributes(span, q, info, {})
+  span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_NAME, poolName(q.client))
+  span.setAttribute(
+    ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS,
+    performance.timeOrigin + performance.now() - pending.startTime,
+  )
+  finish(span, q, error, undefined)
+}
+
+function wrapPoolConnect(original: Method): Method {
+  return function connect(this: unknown, callback?: unknown) {
+    const ctx = activeContext()
+    const pool = this as PgPool
+    if (!wanted(ctx)) {
+      // pg-pool runs a queued callback in the context of whichever query released the connection:
+      // give the caller its own context back (else its next query joins someone else's trace)
+      return typeof callback === 'function'
+        ? original.call(this, bindTo(ctx, callback as Callback))
+        : original.call(this)
+    }
+    const started = performance.now()
+    let snapshot: PgPoolContext['pool'] | undefined
+    const checkedOut = (client: unknown) => {
+      if (!client || typeof client !== 'object') return
+      snapshot ??= poolSnapshot(pool)
+      const c = client as PgClient
+      c[POOL_OF] = pool
+      c[CHECKOUT] = { waitMs: performance.now() - started, pool: snapshot }
+    }
+    if (typeof callback === 'function') {
+      const userCallback = callback as Callback
+      const result = original.call(this, function (this: unknown, error: unknown, client: unknown, release: unknown) {
+        if (!error) checkedOut(client)
+        return withContext(ctx, () => userCallback.call(this, error, client, release))
+      })
+      snapshot ??= poolSnapshot(pool)
+      return result
+    }
+    const result = original.call(this) as PromiseLike<unknown>
+    snapshot ??= poolSnapshot(pool)
+    if (!result || typeof result.then !== 'function') return result
+    return result.then((client) => {
+      checkedOut(client)
+      return client
+    })
+  }
+}
+
+function wrapClientConnect(original: Method): Method {
+  return function connect(this: unknown, callback?: unknown) {
+    const ctx = activeContext()
+    if (!settings.connectSpans || !wanted(ctx)) return original.call(this, callback)
+    startSdk()
+    const connection: PgConnectionContext = { connection: connectionInfo(this as PgClient) }
+    const span = tracer.startSpan('connect', { kind: SpanKind.CLIENT }, ctx)
+    if (!span.isRecording()) return original.call(this, callback)
+    span.setAttribute(semconv.ATTR_DB_SYSTEM_NAME, semconv.DB_SYSTEM_POSTGRESQL)
+    span.setAttribute(semconv.ATTR_DB_OPERATION_NAME, 'connect')
+    span.setAttribute(semconv.ATTR_DB_NAMESPACE, connection.connection.database)
+    span.setAttribute(semconv.ATTR_SERVER_ADDRESS, connection.connection.host)
+    span.setAttribute(semconv.ATTR_SERVER_PORT, connection.connection.port)
+    const end = (error: unknown) => {
+      if (!span.isRecording()) return
+      if (error) recordError(span, error)
+      span.end()
+    }
+    if (typeof callback === 'function') {
+      const userCallback = callback as Callback
+      return original.call(this, function (this: unknown, error: unknown, ...rest: unknown[]) {
+        end(error)
+        return withContext(ctx, () => userCallback.call(this, error, ...rest))
+      })
+    }
+    const result = original.call(this) as PromiseLike<unknown>
+    if (result && typeof result.then === 'function') result.then(() => end(undefined), end)
+    return result
+  }
+}
