@@ -1,0 +1,112 @@
+import { redStatistics } from '../analysis/red.js'
+import type { Store, TraceQuery } from '../store/store.js'
+import { BadParameter, parseAttribute, parseDuration, parseKind, parseLimit, parseTime, parseWindow } from './params.js'
+
+export interface ApiAnswer {
+  status: number
+  body: unknown
+}
+
+export interface StatusSource {
+  status(): Record<string, unknown>
+}
+
+/**
+ * Threadline's query API (`/api/v1/…`), documented in the package README. Returns undefined for
+ * paths it does not own.
+ */
+export function queryApi(
+  store: Store,
+  source: StatusSource,
+  path: string,
+  params: URLSearchParams,
+): ApiAnswer | undefined {
+  if (!path.startsWith('/api/v1/')) return undefined
+  try {
+    return route(store, source, path.slice('/api/v1'.length), params)
+  } catch (error) {
+    if (error instanceof BadParameter) return { status: 400, body: { error: error.message } }
+    throw error
+  }
+}
+
+function route(store: Store, source: StatusSource, path: string, params: URLSearchParams): ApiAnswer {
+  const nowUs = Date.now() * 1000
+  if (path === '/status') return ok(source.status())
+  if (path === '/services') return ok({ services: store.services() })
+  const operations = /^\/services\/([^/]+)\/operations$/.exec(path)
+  if (operations) {
+    const service = decodeURIComponent(operations[1]!)
+    return ok({ service, operations: store.operations(service, parseKind(params.get('spanKind'))) })
+  }
+  if (path === '/traces') return ok({ traces: store.search(parseTraceQuery(params)) })
+  const trace = /^\/traces\/([0-9a-fA-F]{1,32})$/.exec(path)
+  if (trace) {
+    const traceId = trace[1]!.toLowerCase().padStart(32, '0')
+    const spans = store.trace(traceId)
+    if (!spans) return { status: 404, body: { error: `trace ${traceId} not found` } }
+    return ok({ traceId, spans })
+  }
+  if (path === '/dependencies') {
+    const { startUs, endUs } = parseWindow(params, nowUs)
+    const edges = store.dependencies(startUs, endUs)
+    const nodes = new Map<string, 'service' | 'database'>()
+    for (const edge of edges) {
+      if (!nodes.has(edge.parent)) nodes.set(edge.parent, 'service')
+      nodes.set(edge.child, edge.childKind)
+    }
+    for (const service of store.services()) if (!nodes.has(service)) nodes.set(service, 'service')
+    return ok({
+      startUs,
+      endUs,
+      nodes: [...nodes].map(([name, kind]) => ({ name, kind })),
+      edges,
+    })
+  }
+  if (path === '/red') {
+    const service = params.get('service') || undefined
+    const operation = params.get('operation') || undefined
+    const { startUs, endUs } = parseWindow(params, nowUs)
+    const buckets = parseLimit(params.get('buckets'), 30, 500)
+    const rows = store.rows({ service, operation, startUs, endUs })
+    return ok({ startUs, endUs, operations: redStatistics(rows, startUs, endUs, buckets) })
+  }
+  return { status: 404, body: { error: `no such endpoint /api/v1${path.slice(0, 100)}` } }
+}
+
+export function parseTraceQuery(params: URLSearchParams): TraceQuery {
+  const attributes: Record<string, string> = {}
+  let hasAttributes = false
+  for (const text of params.getAll('attr')) {
+    const [key, value] = parseAttribute(text)
+    attributes[key] = value
+    hasAttributes = true
+  }
+  const min = params.get('minDuration')
+  const max = params.get('maxDuration')
+  const start = params.get('start')
+  const end = params.get('end')
+  const lookback = params.get('lookback')
+  const endUs = end ? parseTime(end, 'end') : undefined
+  const errors = params.get('error') ?? params.get('errors')
+  return {
+    service: params.get('service') || undefined,
+    operation: params.get('operation') || undefined,
+    spanKind: parseKind(params.get('spanKind')),
+    attributes: hasAttributes ? attributes : undefined,
+    minDurationUs: min ? parseDuration(min, 'minDuration') : undefined,
+    maxDurationUs: max ? parseDuration(max, 'maxDuration') : undefined,
+    errorsOnly: errors === 'true' || errors === '1',
+    startUs: start
+      ? parseTime(start, 'start')
+      : lookback
+        ? (endUs ?? Date.now() * 1000) - parseDuration(lookback, 'lookback')
+        : undefined,
+    endUs,
+    limit: parseLimit(params.get('limit'), 20, 1000),
+  }
+}
+
+function ok(body: unknown): ApiAnswer {
+  return { status: 200, body }
+}

@@ -1,0 +1,273 @@
+import { DependencyCounter } from '../analysis/dependencies.js'
+import type { SpanKindName, SpanRow, StoredSpan } from '../model.js'
+import {
+  attributeText,
+  type DependencyEdge,
+  NewestFirst,
+  type Operation,
+  type RowFilter,
+  type Store,
+  type StoreStats,
+  type TraceQuery,
+  type TraceSummary,
+} from './store.js'
+
+export interface MemoryStoreOptions {
+  /** Upper bound on stored spans; whole oldest traces are evicted past it. Default 1,000,000. */
+  maxSpans?: number
+}
+
+interface TraceEntry {
+  readonly traceId: string
+  readonly spans: StoredSpan[]
+  readonly spanIds: Set<string>
+  startUs: number
+  endUs: number
+  errorCount: number
+  readonly services: Map<string, number>
+}
+
+/**
+ * Spans in memory, bounded by span count. Traces are kept in arrival order (a Map's order), so
+ * eviction drops whole traces, oldest first, in O(1) each; a late span joins its trace in place.
+ */
+export class MemoryStore implements Store {
+  readonly kind = 'memory' as const
+  private readonly maxSpans: number
+  private readonly traces = new Map<string, TraceEntry>()
+  /** service → "kind\0name" → span count: services and operations without a scan. */
+  private readonly operationIndex = new Map<string, Map<string, number>>()
+  private spanCount = 0
+  private evicted = 0
+  private duplicates = 0
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.maxSpans = Math.max(1, options.maxSpans ?? 1_000_000)
+  }
+
+  async add(spans: StoredSpan[]): Promise<number> {
+    return this.addNow(spans)
+  }
+
+  /** The synchronous body of `add`, for callers that need no promise. */
+  addNow(spans: readonly StoredSpan[]): number {
+    let added = 0
+    for (const span of spans) {
+      let entry = this.traces.get(span.traceId)
+      if (!entry) {
+        entry = {
+          traceId: span.traceId,
+          spans: [],
+          spanIds: new Set(),
+          startUs: span.startUs,
+          endUs: span.startUs + span.durationUs,
+          errorCount: 0,
+          services: new Map(),
+        }
+        this.traces.set(span.traceId, entry)
+      } else if (entry.spanIds.has(span.spanId)) {
+        this.duplicates++
+        continue
+      }
+      entry.spans.push(span)
+      entry.spanIds.add(span.spanId)
+      if (span.startUs < entry.startUs) entry.startUs = span.startUs
+      const end = span.startUs + span.durationUs
+      if (end > entry.endUs) entry.endUs = end
+      if (span.error) entry.errorCount++
+      entry.services.set(span.service, (entry.services.get(span.service) ?? 0) + 1)
+      this.index(span, 1)
+      this.spanCount++
+      added++
+    }
+    while (this.spanCount > this.maxSpans) {
+      const oldest = this.traces.values().next().value
+      if (!oldest) break
+      this.evicted += oldest.spans.length
+      this.remove(oldest)
+    }
+    return added
+  }
+
+  private index(span: StoredSpan, delta: number): void {
+    let operations = this.operationIndex.get(span.service)
+    if (!operations) {
+      operations = new Map()
+      this.operationIndex.set(span.service, operations)
+    }
+    const key = `${span.kind}\u0000${span.name}`
+    const n = (operations.get(key) ?? 0) + delta
+    if (n > 0) operations.set(key, n)
+    else {
+      operations.delete(key)
+      if (operations.size === 0) this.operationIndex.delete(span.service)
+    }
+  }
+
+  private remove(entry: TraceEntry): void {
+    this.traces.delete(entry.traceId)
+    this.spanCount -= entry.spans.length
+    for (const span of entry.spans) this.index(span, -1)
+  }
+
+  services(): string[] {
+    return [...this.operationIndex.keys()].sort()
+  }
+
+  operations(service: string, spanKind?: SpanKindName): Operation[] {
+    const operations = this.operationIndex.get(service)
+    if (!operations) return []
+    const out: Operation[] = []
+    for (const key of operations.keys()) {
+      const cut = key.indexOf('\u0000')
+      const kind = key.slice(0, cut) as SpanKindName
+      if (spanKind === undefined || kind === spanKind) out.push({ name: key.slice(cut + 1), spanKind: kind })
+    }
+    return out.sort((a, b) => a.name.localeCompare(b.name) || a.spanKind.localeCompare(b.spanKind))
+  }
+
+  search(query: TraceQuery): TraceSummary[] {
+    const top = new NewestFirst<TraceEntry & { startUs: number }>(Math.max(1, query.limit))
+    const needSpanScan =
+      query.operation !== undefined ||
+      query.spanKind !== undefined ||
+      query.attributes !== undefined ||
+      query.minDurationUs !== undefined ||
+      query.maxDurationUs !== undefined ||
+      query.startUs !== undefined ||
+      query.endUs !== undefined
+    const startUs = query.startUs ?? Number.NEGATIVE_INFINITY
+    const endUs = query.endUs ?? Number.POSITIVE_INFINITY
+    const filters = query.attributes ? Object.entries(query.attributes) : []
+    for (const entry of this.traces.values()) {
+      if (!top.wants(entry.startUs)) continue
+      if (query.errorsOnly && entry.errorCount === 0) continue
+      if (query.service !== undefined && !entry.services.has(query.service)) continue
+      if (entry.endUs < startUs || entry.startUs > endUs) continue
+      if (needSpanScan && !entry.spans.some((s) => matches(s, query, startUs, endUs, filters))) continue
+      top.offer(entry)
+    }
+    return top.items.map(summarize)
+  }
+
+  trace(traceId: string): StoredSpan[] | undefined {
+    const entry = this.traces.get(traceId)
+    return entry ? [...entry.spans].sort((a, b) => a.startUs - b.startUs) : undefined
+  }
+
+  dependencies(startUs: number, endUs: number): DependencyEdge[] {
+    const counter = new DependencyCounter()
+    for (const entry of this.traces.values()) {
+      if (entry.endUs < startUs || entry.startUs > endUs) continue
+      counter.addTrace(entry.spans)
+    }
+    return counter.result()
+  }
+
+  rows(filter: RowFilter): SpanRow[] {
+    const out: SpanRow[] = []
+    for (const entry of this.traces.values()) {
+      if (entry.endUs < filter.startUs || entry.startUs > filter.endUs) continue
+      if (filter.service !== undefined && !entry.services.has(filter.service)) continue
+      for (const span of entry.spans) {
+        if (span.startUs < filter.startUs || span.startUs > filter.endUs) continue
+        if (filter.service !== undefined && span.service !== filter.service) continue
+        if (filter.operation !== undefined && span.name !== filter.operation) continue
+        out.push(span)
+      }
+    }
+    return out
+  }
+
+  prune(cutoffUs: number): number {
+    let removed = 0
+    for (const entry of this.traces.values()) {
+      if (entry.endUs < cutoffUs) {
+        removed += entry.spans.length
+        this.remove(entry)
+      }
+    }
+    this.evicted += removed
+    return removed
+  }
+
+  stats(): StoreStats {
+    return {
+      spans: this.spanCount,
+      traces: this.traces.size,
+      evictedSpans: this.evicted,
+      duplicateSpans: this.duplicates,
+    }
+  }
+
+  async close(): Promise<void> {
+    this.traces.clear()
+    this.operationIndex.clear()
+    this.spanCount = 0
+  }
+}
+
+function matches(
+  span: StoredSpan,
+  query: TraceQuery,
+  startUs: number,
+  endUs: number,
+  filters: [string, string][],
+): boolean {
+  if (query.service !== undefined && span.service !== query.service) return false
+  if (query.operation !== undefined && span.name !== query.operation) return false
+  if (query.spanKind !== undefined && span.kind !== query.spanKind) return false
+  if (span.startUs < startUs || span.startUs > endUs) return false
+  if (query.minDurationUs !== undefined && span.durationUs < query.minDurationUs) return false
+  if (query.maxDurationUs !== undefined && span.durationUs > query.maxDurationUs) return false
+  for (const [key, value] of filters) {
+    const found = key in span.attributes ? span.attributes[key] : span.resource[key]
+    if (found === undefined || attributeText(found) !== value) return false
+  }
+  return true
+}
+
+/** The summary the search list shows; shared by both stores. */
+export function summarizeSpans(traceId: string, spans: readonly SpanRow[]): TraceSummary {
+  let start = Number.POSITIVE_INFINITY
+  let end = Number.NEGATIVE_INFINITY
+  let errorCount = 0
+  let root: SpanRow | undefined
+  let rootRankSeen = 3
+  const ids = new Set<string>()
+  for (const span of spans) ids.add(span.spanId)
+  const services = new Map<string, number>()
+  for (const span of spans) {
+    if (span.startUs < start) start = span.startUs
+    if (span.startUs + span.durationUs > end) end = span.startUs + span.durationUs
+    if (span.error) errorCount++
+    services.set(span.service, (services.get(span.service) ?? 0) + 1)
+    const rank = rootRank(span, ids)
+    if (rank < rootRankSeen || (rank === rootRankSeen && span.startUs < root!.startUs)) {
+      root = span
+      rootRankSeen = rank
+    }
+  }
+  return {
+    traceId,
+    rootService: root?.service ?? '',
+    rootName: root?.name ?? '',
+    startUs: start,
+    durationUs: end - start,
+    spanCount: spans.length,
+    errorCount,
+    services: [...services]
+      .map(([name, spanCount]) => ({ name, spanCount }))
+      .sort((a, b) => b.spanCount - a.spanCount || a.name.localeCompare(b.name)),
+  }
+}
+
+/** The root has no parent; until it arrives, the earliest span whose parent is missing stands in. */
+function rootRank(span: SpanRow, ids: Set<string>): number {
+  if (span.parentSpanId === undefined) return 0
+  return ids.has(span.parentSpanId) ? 2 : 1
+}
+
+function summarize(entry: TraceEntry): TraceSummary {
+  return summarizeSpans(entry.traceId, entry.spans)
+}

@@ -1,0 +1,440 @@
+import type { DatabaseSync, StatementSync } from 'node:sqlite'
+import { DependencyCounter } from '../analysis/dependencies.js'
+import { ViewerError } from '../errors.js'
+import type { Attrs, SpanKindName, SpanRow, StoredSpan } from '../model.js'
+import { summarizeSpans } from './memory.js'
+import type { DependencyEdge, Operation, RowFilter, Store, StoreStats, TraceQuery, TraceSummary } from './store.js'
+
+export interface SqliteStoreOptions {
+  /** The database file; created with its folder's permissions when missing. */
+  path: string
+}
+
+const SCHEMA_VERSION = '1'
+
+/** `node:sqlite` is experimental on Node 22 and says so once on load; silence only that warning. */
+function loadSqlite(): typeof import('node:sqlite') {
+  const original = process.emitWarning
+  process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
+    const type = typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type
+    const message = typeof warning === 'string' ? warning : warning.message
+    if (
+      (type === 'ExperimentalWarning' || (warning as Error).name === 'ExperimentalWarning') &&
+      /sqlite/i.test(message)
+    )
+      return
+    return (original as (...args: unknown[]) => void).call(process, warning, ...rest)
+  }) as typeof process.emitWarning
+  try {
+    return process.getBuiltinModule('node:sqlite') as typeof import('node:sqlite')
+  } finally {
+    process.emitWarning = original
+  }
+}
+
+/**
+ * Spans in a SQLite file through Node's built-in `node:sqlite`, in WAL mode. Writes are group
+ * committed: every `add` waiting at the same tick goes into one transaction, and each `add`
+ * resolves only after that transaction committed with `synchronous=FULL` (fsync of the WAL),
+ * so a span acknowledged to a client is on disk and survives a crash or power loss.
+ */
+export class SqliteStore implements Store {
+  readonly kind = 'sqlite' as const
+  private readonly db: DatabaseSync
+  private readonly insertSpan: StatementSync
+  private readonly upsertTrace: StatementSync
+  private readonly insertOperation: StatementSync
+  private readonly findTrace: StatementSync
+  private readonly insertResource: StatementSync
+  private readonly findResource: StatementSync
+  private readonly resourceIds = new WeakMap<Attrs, number>()
+  private readonly resourceJson = new Map<string, number>()
+  private readonly knownOperations = new Set<string>()
+  private pending: { spans: StoredSpan[]; resolve: (n: number) => void; reject: (e: unknown) => void }[] = []
+  private flushScheduled = false
+  private spanCount: number
+  private traceCount: number
+  private evicted = 0
+  private duplicates = 0
+  private closed = false
+
+  constructor(options: SqliteStoreOptions) {
+    const { DatabaseSync } = loadSqlite()
+    try {
+      this.db = new DatabaseSync(options.path)
+      this.db.exec(`
+        PRAGMA journal_mode = WAL;
+        PRAGMA synchronous = FULL;
+        PRAGMA busy_timeout = 5000;
+        CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+        CREATE TABLE IF NOT EXISTS resources (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE);
+        CREATE TABLE IF NOT EXISTS spans (
+          trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT,
+          service TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
+          start_us REAL NOT NULL, duration_us REAL NOT NULL, error INTEGER NOT NULL, db_system TEXT,
+          resource_id INTEGER NOT NULL, body TEXT NOT NULL,
+          UNIQUE (trace_id, span_id)
+        );
+        CREATE INDEX IF NOT EXISTS spans_service_start ON spans (service, start_us);
+        CREATE INDEX IF NOT EXISTS spans_start ON spans (start_us);
+        CREATE TABLE IF NOT EXISTS traces (
+          trace_id TEXT PRIMARY KEY, start_us REAL NOT NULL, end_us REAL NOT NULL,
+          span_count INTEGER NOT NULL, error_count INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS traces_start ON traces (start_us);
+        CREATE INDEX IF NOT EXISTS traces_end ON traces (end_us);
+        CREATE TABLE IF NOT EXISTS operations (
+          service TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (service, kind, name)
+        ) WITHOUT ROWID;
+      `)
+      const version = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as
+        | { value: string }
+        | undefined
+      if (version && version.value !== SCHEMA_VERSION) {
+        throw new Error(`schema version ${version.value}, this viewer reads version ${SCHEMA_VERSION}`)
+      }
+      this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema', SCHEMA_VERSION)
+    } catch (error) {
+      throw new ViewerError(
+        'TL_ERR_VIEWER_STORE',
+        `cannot use ${options.path} as a trace store: ${(error as Error).message}`,
+      )
+    }
+    this.insertSpan = this.db.prepare(
+      `INSERT OR IGNORE INTO spans (trace_id, span_id, parent_span_id, service, name, kind, start_us, duration_us, error, db_system, resource_id, body)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    )
+    this.upsertTrace = this.db.prepare(
+      `INSERT INTO traces (trace_id, start_us, end_us, span_count, error_count) VALUES (?, ?, ?, ?, ?)
+       ON CONFLICT (trace_id) DO UPDATE SET start_us = min(start_us, excluded.start_us), end_us = max(end_us, excluded.end_us),
+         span_count = span_count + excluded.span_count, error_count = error_count + excluded.error_count`,
+    )
+    this.findTrace = this.db.prepare('SELECT 1 FROM traces WHERE trace_id = ?')
+    this.insertOperation = this.db.prepare('INSERT OR IGNORE INTO operations (service, kind, name) VALUES (?, ?, ?)')
+    this.insertResource = this.db.prepare('INSERT OR IGNORE INTO resources (json) VALUES (?)')
+    this.findResource = this.db.prepare('SELECT id FROM resources WHERE json = ?')
+    this.spanCount = Number((this.db.prepare('SELECT count(*) AS n FROM spans').get() as { n: number }).n)
+    this.traceCount = Number((this.db.prepare('SELECT count(*) AS n FROM traces').get() as { n: number }).n)
+  }
+
+  add(spans: StoredSpan[]): Promise<number> {
+    if (this.closed) return Promise.reject(new Error('the store is closed'))
+    return new Promise((resolve, reject) => {
+      this.pending.push({ spans, resolve, reject })
+      if (!this.flushScheduled) {
+        this.flushScheduled = true
+        setImmediate(() => this.flush())
+      }
+    })
+  }
+
+  /** One transaction for every batch that arrived since the last flush (group commit). */
+  private flush(): void {
+    this.flushScheduled = false
+    const batches = this.pending
+    this.pending = []
+    if (batches.length === 0) return
+    const added: number[] = []
+    try {
+      this.db.exec('BEGIN')
+      const traces = new Map<string, { start: number; end: number; count: number; errors: number }>()
+      for (const batch of batches) {
+        let n = 0
+        for (const span of batch.spans) {
+          const result = this.insertSpan.run(
+            span.traceId,
+            span.spanId,
+            span.parentSpanId ?? null,
+            span.service,
+            span.name,
+            span.kind,
+            span.startUs,
+            span.durationUs,
+            span.error ? 1 : 0,
+            span.dbSystem ?? null,
+            this.resourceId(span.resource),
+            bodyOf(span),
+          )
+          if (result.changes === 0) {
+            this.duplicates++
+            continue
+          }
+          n++
+          const end = span.startUs + span.durationUs
+          const t = traces.get(span.traceId)
+          if (t) {
+            if (span.startUs < t.start) t.start = span.startUs
+            if (end > t.end) t.end = end
+            t.count++
+            if (span.error) t.errors++
+          } else traces.set(span.traceId, { start: span.startUs, end, count: 1, errors: span.error ? 1 : 0 })
+          const op = `${span.service}\u0000${span.kind}\u0000${span.name}`
+          if (!this.knownOperations.has(op)) {
+            this.insertOperation.run(span.service, span.kind, span.name)
+            if (this.knownOperations.size > 100_000) this.knownOperations.clear()
+            this.knownOperations.add(op)
+          }
+        }
+        added.push(n)
+      }
+      let newTraces = 0
+      for (const [traceId, t] of traces) {
+        if (this.findTrace.get(traceId) === undefined) newTraces++
+        this.upsertTrace.run(traceId, t.start, t.end, t.count, t.errors)
+      }
+      this.db.exec('COMMIT')
+      this.traceCount += newTraces
+    } catch (error) {
+      try {
+        this.db.exec('ROLLBACK')
+      } catch {}
+      for (const batch of batches) batch.reject(error)
+      return
+    }
+    batches.forEach((batch, i) => {
+      this.spanCount += added[i]!
+      batch.resolve(added[i]!)
+    })
+  }
+
+  private resourceId(resource: Attrs): number {
+    const cached = this.resourceIds.get(resource)
+    if (cached !== undefined) return cached
+    const json = JSON.stringify(resource)
+    let id = this.resourceJson.get(json)
+    if (id === undefined) {
+      this.insertResource.run(json)
+      id = Number((this.findResource.get(json) as { id: number }).id)
+      if (this.resourceJson.size > 10_000) this.resourceJson.clear()
+      this.resourceJson.set(json, id)
+    }
+    this.resourceIds.set(resource, id)
+    return id
+  }
+
+  services(): string[] {
+    return (
+      this.db.prepare('SELECT DISTINCT service FROM operations ORDER BY service').all() as { service: string }[]
+    ).map((r) => r.service)
+  }
+
+  operations(service: string, spanKind?: SpanKindName): Operation[] {
+    const rows = this.db
+      .prepare('SELECT name, kind FROM operations WHERE service = ? AND (? IS NULL OR kind = ?) ORDER BY name, kind')
+      .all(service, spanKind ?? null, spanKind ?? null) as { name: string; kind: SpanKindName }[]
+    return rows.map((r) => ({ name: r.name, spanKind: r.kind }))
+  }
+
+  search(query: TraceQuery): TraceSummary[] {
+    const where: string[] = []
+    const params: (string | number)[] = []
+    if (query.service !== undefined) {
+      where.push('s.service = ?')
+      params.push(query.service)
+    }
+    if (query.operation !== undefined) {
+      where.push('s.name = ?')
+      params.push(query.operation)
+    }
+    if (query.spanKind !== undefined) {
+      where.push('s.kind = ?')
+      params.push(query.spanKind)
+    }
+    if (query.startUs !== undefined) {
+      where.push('s.start_us >= ?')
+      params.push(query.startUs)
+    }
+    if (query.endUs !== undefined) {
+      where.push('s.start_us <= ?')
+      params.push(query.endUs)
+    }
+    if (query.minDurationUs !== undefined) {
+      where.push('s.duration_us >= ?')
+      params.push(query.minDurationUs)
+    }
+    if (query.maxDurationUs !== undefined) {
+      where.push('s.duration_us <= ?')
+      params.push(query.maxDurationUs)
+    }
+    for (const [key, value] of Object.entries(query.attributes ?? {})) {
+      const quoted = `"${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
+      where.push(
+        'coalesce(s.body -> ?, (SELECT r.json -> ? FROM resources r WHERE r.id = s.resource_id)) IN (json_quote(?), ?)',
+      )
+      params.push(`$.attributes.${quoted}`, `$.${quoted}`, value, value)
+    }
+    const traceWhere: string[] = []
+    const traceParams: (string | number)[] = []
+    if (query.errorsOnly) traceWhere.push('t.error_count > 0')
+    if (query.startUs !== undefined) {
+      traceWhere.push('t.end_us >= ?')
+      traceParams.push(query.startUs)
+    }
+    if (query.endUs !== undefined) {
+      traceWhere.push('t.start_us <= ?')
+      traceParams.push(query.endUs)
+    }
+    if (where.length) {
+      traceWhere.push(`EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id AND ${where.join(' AND ')})`)
+      traceParams.push(...params)
+    }
+    const sql = `SELECT t.trace_id AS traceId FROM traces t ${traceWhere.length ? `WHERE ${traceWhere.join(' AND ')}` : ''}
+      ORDER BY t.start_us DESC LIMIT ?`
+    const ids = this.db.prepare(sql).all(...traceParams, Math.max(1, query.limit)) as { traceId: string }[]
+    const rowsOf = this.db.prepare(
+      'SELECT trace_id AS traceId, span_id AS spanId, parent_span_id AS parentSpanId, service, name, kind, start_us AS startUs, duration_us AS durationUs, error, db_system AS dbSystem FROM spans WHERE trace_id = ?',
+    )
+    return ids.map(({ traceId }) => summarizeSpans(traceId, (rowsOf.all(traceId) as unknown as RawRow[]).map(toRow)))
+  }
+
+  trace(traceId: string): StoredSpan[] | undefined {
+    const rows = this.db
+      .prepare(
+        `SELECT s.trace_id, s.span_id, s.parent_span_id, s.service, s.name, s.kind, s.start_us, s.duration_us, s.error,
+           s.db_system, s.body, r.json AS resource, s.resource_id
+         FROM spans s JOIN resources r ON r.id = s.resource_id WHERE s.trace_id = ? ORDER BY s.start_us`,
+      )
+      .all(traceId) as Record<string, string | number | null>[]
+    if (rows.length === 0) return undefined
+    const resources = new Map<number, Attrs>()
+    return rows.map((r) => {
+      let resource = resources.get(r['resource_id'] as number)
+      if (!resource) {
+        resource = JSON.parse(r['resource'] as string) as Attrs
+        resources.set(r['resource_id'] as number, resource)
+      }
+      const body = JSON.parse(r['body'] as string) as Omit<StoredSpan, keyof SpanRow | 'resource'>
+      return {
+        traceId: r['trace_id'] as string,
+        spanId: r['span_id'] as string,
+        parentSpanId: (r['parent_span_id'] as string | null) ?? undefined,
+        service: r['service'] as string,
+        name: r['name'] as string,
+        kind: r['kind'] as SpanKindName,
+        startUs: r['start_us'] as number,
+        durationUs: r['duration_us'] as number,
+        error: r['error'] === 1,
+        dbSystem: (r['db_system'] as string | null) ?? undefined,
+        ...body,
+        resource,
+      }
+    })
+  }
+
+  dependencies(startUs: number, endUs: number): DependencyEdge[] {
+    const counter = new DependencyCounter()
+    const calls = this.db
+      .prepare(
+        `SELECT p.service AS parent, c.service AS child, count(*) AS calls, sum(c.error) AS errors
+         FROM spans c JOIN spans p ON p.trace_id = c.trace_id AND p.span_id = c.parent_span_id
+         WHERE c.start_us BETWEEN ? AND ? AND p.service <> c.service GROUP BY p.service, c.service`,
+      )
+      .all(startUs, endUs) as { parent: string; child: string; calls: number; errors: number }[]
+    for (const e of calls) counter.add(e.parent, e.child, 'service', Number(e.calls), Number(e.errors))
+    const databases = this.db
+      .prepare(
+        `SELECT service AS parent, db_system AS child, count(*) AS calls, sum(error) AS errors FROM spans
+         WHERE db_system IS NOT NULL AND start_us BETWEEN ? AND ? GROUP BY service, db_system`,
+      )
+      .all(startUs, endUs) as { parent: string; child: string; calls: number; errors: number }[]
+    for (const e of databases) counter.add(e.parent, e.child, 'database', Number(e.calls), Number(e.errors))
+    return counter.result()
+  }
+
+  rows(filter: RowFilter): SpanRow[] {
+    const rows = this.db
+      .prepare(
+        `SELECT trace_id AS traceId, span_id AS spanId, parent_span_id AS parentSpanId, service, name, kind,
+           start_us AS startUs, duration_us AS durationUs, error, db_system AS dbSystem
+         FROM spans WHERE start_us BETWEEN ? AND ? AND (? IS NULL OR service = ?) AND (? IS NULL OR name = ?)`,
+      )
+      .all(
+        filter.startUs,
+        filter.endUs,
+        filter.service ?? null,
+        filter.service ?? null,
+        filter.operation ?? null,
+        filter.operation ?? null,
+      ) as unknown as RawRow[]
+    return rows.map(toRow)
+  }
+
+  prune(cutoffUs: number): number {
+    this.flush()
+    this.db.exec('BEGIN')
+    try {
+      const removed = this.db
+        .prepare('DELETE FROM spans WHERE trace_id IN (SELECT trace_id FROM traces WHERE end_us < ?)')
+        .run(cutoffUs)
+      const traces = this.db.prepare('DELETE FROM traces WHERE end_us < ?').run(cutoffUs)
+      if (Number(removed.changes) > 0) {
+        this.db.exec(
+          `DELETE FROM operations WHERE NOT EXISTS (SELECT 1 FROM spans s INDEXED BY spans_service_start
+             WHERE s.service = operations.service AND s.name = operations.name AND s.kind = operations.kind)`,
+        )
+        this.knownOperations.clear()
+      }
+      this.db.exec('COMMIT')
+      const n = Number(removed.changes)
+      this.spanCount -= n
+      this.traceCount -= Number(traces.changes)
+      this.evicted += n
+      return n
+    } catch (error) {
+      this.db.exec('ROLLBACK')
+      throw error
+    }
+  }
+
+  stats(): StoreStats {
+    return {
+      spans: this.spanCount,
+      traces: this.traceCount,
+      evictedSpans: this.evicted,
+      duplicateSpans: this.duplicates,
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.flush()
+    this.closed = true
+    this.db.close()
+  }
+}
+
+interface RawRow extends Omit<SpanRow, 'error' | 'parentSpanId' | 'dbSystem'> {
+  error: number
+  parentSpanId: string | null
+  dbSystem: string | null
+}
+
+function toRow(r: RawRow): SpanRow {
+  return {
+    traceId: r.traceId,
+    spanId: r.spanId,
+    parentSpanId: r.parentSpanId ?? undefined,
+    service: r.service,
+    name: r.name,
+    kind: r.kind,
+    startUs: r.startUs,
+    durationUs: r.durationUs,
+    error: r.error === 1,
+    dbSystem: r.dbSystem ?? undefined,
+  }
+}
+
+/** What the columns do not hold. */
+function bodyOf(span: StoredSpan): string {
+  return JSON.stringify({
+    status: span.status,
+    attributes: span.attributes,
+    events: span.events,
+    links: span.links,
+    scope: span.scope,
+    traceState: span.traceState,
+    droppedAttributesCount: span.droppedAttributesCount,
+    droppedEventsCount: span.droppedEventsCount,
+    droppedLinksCount: span.droppedLinksCount,
+  })
+}
