@@ -132,12 +132,14 @@ export interface JaegerTrace {
 
 export function toJaegerTrace(traceId: string, spans: readonly StoredSpan[]): JaegerTrace {
   const processes: JaegerTrace['processes'] = {}
-  const processIds = new Map<Attrs, string>()
+  const processIds = new Map<string, string>()
   const out = spans.map((span) => {
-    let processID = processIds.get(span.resource)
+    // one process per distinct resource (spans of separate exports carry equal, not identical, objects)
+    const key = JSON.stringify(span.resource)
+    let processID = processIds.get(key)
     if (!processID) {
       processID = `p${processIds.size + 1}`
-      processIds.set(span.resource, processID)
+      processIds.set(key, processID)
       processes[processID] = {
         serviceName: span.service,
         tags: toTags(span.resource).filter((t) => t.key !== 'service.name'),
