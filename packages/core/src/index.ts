@@ -25,6 +25,16 @@ export { type DiagLevel, type DiagLogger, setDiagLogger } from './diag.js'
 export { ConsoleExporter, type ConsoleExporterOptions, formatTraces } from './export/console.js'
 export type { ExportResult, SpanExporter } from './export/exporter.js'
 export { buildTrees, MemoryExporter, type SpanTreeNode } from './export/memory.js'
+export {
+  DEFAULT_OTLP_ENDPOINT,
+  OtlpExporter,
+  type OtlpExporterConfig,
+  type OtlpExporterOptions,
+  type OtlpProtocol,
+} from './export/otlp.js'
+export { type ExporterName, exportersFromNames } from './export/select.js'
+export { XrayExporter, type XrayExporterOptions } from './export/xray.js'
+export { DEFAULT_ZIPKIN_ENDPOINT, ZipkinExporter, type ZipkinExporterOptions } from './export/zipkin.js'
 export type { OutgoingHttpOptions } from './http/client.js'
 export {
   type CaptureHeaders,
@@ -90,19 +100,6 @@ export {
 } from './sdk.js'
 export * as semconv from './semconv.js'
 export {
-  ATTR_DB_CLIENT_CONNECTION_POOL_IDLE,
-  ATTR_DB_CLIENT_CONNECTION_POOL_IN_USE,
-  ATTR_DB_CLIENT_CONNECTION_POOL_MAX,
-  ATTR_DB_CLIENT_CONNECTION_POOL_PENDING,
-  ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS,
-  ATTR_DB_QUERY_PARAMETER_PREFIX,
-  analyzeSql,
-  type SanitizeOptions,
-  type SqlInfo,
-  sanitizeSql,
-  sqlInfo,
-} from './sql.js'
-export {
   type Attributes,
   type AttributeValue,
   exceptionAttributes,
@@ -121,6 +118,19 @@ export {
   TraceFlags,
   type TraceState,
 } from './span.js'
+export {
+  ATTR_DB_CLIENT_CONNECTION_POOL_IDLE,
+  ATTR_DB_CLIENT_CONNECTION_POOL_IN_USE,
+  ATTR_DB_CLIENT_CONNECTION_POOL_MAX,
+  ATTR_DB_CLIENT_CONNECTION_POOL_PENDING,
+  ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS,
+  ATTR_DB_QUERY_PARAMETER_PREFIX,
+  analyzeSql,
+  type SanitizeOptions,
+  type SqlInfo,
+  sanitizeSql,
+  sqlInfo,
+} from './sql.js'
 export { stats, type TracingStats } from './stats.js'
 export {
   contextWithoutSpan,
