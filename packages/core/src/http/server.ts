@@ -57,8 +57,11 @@ export interface ServerSpanHandle {
   readonly context: Context
   /** False when the request is not sampled: the adapter can skip its own bookkeeping too. */
   readonly recording: boolean
-  /** The matched route template (`/users/:id`); the last call wins. `undefined` clears it. */
-  setRoute(route: string | undefined): void
+  /**
+   * The matched route template (`/users/:id`), or a function read when the span ends (for
+   * frameworks that store the route on their own request object). The last call wins.
+   */
+  setRoute(route: string | (() => string | undefined) | undefined): void
   /** The exception behind a failure; recorded with its stack when the span ends. */
   recordError(error: unknown): void
   /** Called once just before the span ends (adapters run `responseHook` and `spanName` here). */
@@ -105,7 +108,7 @@ class UnsampledRequest implements ServerSpanHandle {
 
 class RecordedRequest implements ServerSpanHandle {
   readonly recording = true
-  private route: string | undefined
+  private route: string | (() => string | undefined) | undefined
   private error: unknown
   private hasError = false
   private endHooks: Array<(span: Span) => void> | undefined
@@ -126,7 +129,7 @@ class RecordedRequest implements ServerSpanHandle {
     res.once('close', () => this.end(!res.writableFinished))
   }
 
-  setRoute(route: string | undefined): void {
+  setRoute(route: string | (() => string | undefined) | undefined): void {
     this.route = route
   }
 
@@ -149,8 +152,9 @@ class RecordedRequest implements ServerSpanHandle {
     this.ended = true
     const { span, res } = this
     try {
-      if (this.route) span.setAttribute(ATTR_HTTP_ROUTE, this.route)
-      span.updateName(httpSpanName(this.method, this.route))
+      const route = typeof this.route === 'function' ? safeRoute(this.route) : this.route
+      if (route) span.setAttribute(ATTR_HTTP_ROUTE, route)
+      span.updateName(httpSpanName(this.method, route))
       const statusCode = aborted && !res.headersSent ? undefined : res.statusCode
       if (statusCode !== undefined) span.setAttribute(ATTR_HTTP_RESPONSE_STATUS_CODE, statusCode)
       const response = this.options.captureHeaders?.response
@@ -168,6 +172,15 @@ class RecordedRequest implements ServerSpanHandle {
     } finally {
       span.end()
     }
+  }
+}
+
+function safeRoute(read: () => string | undefined): string | undefined {
+  try {
+    const route = read()
+    return typeof route === 'string' ? route : undefined
+  } catch {
+    return undefined
   }
 }
 

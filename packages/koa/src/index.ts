@@ -1,0 +1,1 @@
+export { type ThreadlineKoaOptions, threadline } from './middleware.js'
