@@ -10,16 +10,18 @@ const originWholeMs = Math.floor(originMs)
 const originFracNs = Math.round((originMs - originWholeMs) * 1e6)
 const originNs = BigInt(originWholeMs) * 1_000_000n + BigInt(originFracNs)
 
-/** A point in time a user may pass: epoch milliseconds or a Date. */
-export type TimeInput = number | Date
+/** A point in time a user may pass: epoch milliseconds, a Date, or OpenTelemetry's `[seconds, nanos]`. */
+export type TimeInput = number | Date | readonly [number, number]
 
 /** Now, as a span time. */
 export const now: () => number = () => performance.now()
 
 /** Converts a user-provided epoch time to a span time. */
 export function fromTimeInput(time: TimeInput): number {
-  const epochMs = typeof time === 'number' ? time : time.getTime()
-  return epochMs - originMs
+  if (typeof time === 'number') return time - originMs
+  if (time instanceof Date) return time.getTime() - originMs
+  // OpenTelemetry HrTime: [epoch seconds, nanoseconds]
+  return time[0] * 1000 - originMs + time[1] / 1e6
 }
 
 /** Span time → nanoseconds since the Unix epoch (exact, as OTLP's fixed64 wants). */

@@ -14,27 +14,85 @@ export interface Context {
 
 const DELETED = Symbol('threadline.deleted')
 
+/**
+ * A foreign context key (e.g. `@opentelemetry/api`'s span key) answered from one of ours, with
+ * conversions both ways; how the OpenTelemetry bridge makes both APIs see one active span.
+ */
+export interface ContextKeyBridge {
+  foreign: symbol
+  own: symbol
+  read(ownValue: unknown): unknown
+  write(foreignValue: unknown): unknown
+}
+
+const bridges = new Map<symbol, ContextKeyBridge>()
+const bridgesByOwnKey = new Map<symbol, ContextKeyBridge>()
+
+/** Registers a bridged key; returns a function that removes it. */
+export function bridgeContextKey(bridge: ContextKeyBridge): () => void {
+  bridges.set(bridge.foreign, bridge)
+  bridgesByOwnKey.set(bridge.own, bridge)
+  return () => {
+    if (bridges.get(bridge.foreign) === bridge) bridges.delete(bridge.foreign)
+    if (bridgesByOwnKey.get(bridge.own) === bridge) bridgesByOwnKey.delete(bridge.own)
+  }
+}
+
 class ContextNode implements Context {
   constructor(
     private readonly parent: ContextNode | undefined,
     private readonly key: symbol | undefined,
     private readonly value: unknown,
+    /** A foreign context (another library's) this chain extends; see `adoptContext`. */
+    private readonly foreign?: Context,
   ) {}
 
   getValue(key: symbol): unknown {
-    for (let node: ContextNode | undefined = this; node; node = node.parent) {
-      if (node.key === key) return node.value === DELETED ? undefined : node.value
+    if (bridges.size !== 0) {
+      const bridge = bridges.get(key)
+      if (bridge) {
+        const own = this.getValue(bridge.own)
+        return own === undefined ? undefined : bridge.read(own)
+      }
     }
-    return undefined
+    let node: ContextNode = this
+    for (;;) {
+      if (node.key === key) return node.value === DELETED ? undefined : node.value
+      if (!node.parent) break
+      node = node.parent
+    }
+    return node.foreign === undefined ? undefined : readForeign(node.foreign, key)
   }
 
   setValue(key: symbol, value: unknown): Context {
+    if (bridges.size !== 0) {
+      const bridge = bridges.get(key)
+      if (bridge) return new ContextNode(this, bridge.own, bridge.write(value))
+    }
     return new ContextNode(this, key, value)
   }
 
   deleteValue(key: symbol): Context {
-    return new ContextNode(this, key, DELETED)
+    const bridge = bridges.size !== 0 ? bridges.get(key) : undefined
+    return new ContextNode(this, bridge ? bridge.own : key, DELETED)
   }
+}
+
+function readForeign(foreign: Context, key: symbol): unknown {
+  const value = foreign.getValue(key)
+  if (value !== undefined) return value
+  const bridge = bridgesByOwnKey.get(key)
+  if (!bridge) return undefined
+  const foreignValue = foreign.getValue(bridge.foreign)
+  return foreignValue === undefined ? undefined : bridge.write(foreignValue)
+}
+
+/**
+ * Returns `ctx` if it is one of ours, else a Threadline context that extends it: values set on it
+ * are ours, lookups fall back to the foreign context (through bridged keys too).
+ */
+export function adoptContext(ctx: Context): Context {
+  return ctx instanceof ContextNode ? ctx : new ContextNode(undefined, undefined, undefined, ctx)
 }
 
 /** A context with nothing in it: no active span, no baggage. */

@@ -192,7 +192,10 @@ export class RecordingSpan implements Span, ReadableSpan {
     let clean: AttributeValue | undefined
     const type = typeof value
     if (type === 'string') {
-      clean = (value as string).length > limits.attributeValueLengthLimit ? (value as string).slice(0, limits.attributeValueLengthLimit) : value
+      clean =
+        (value as string).length > limits.attributeValueLengthLimit
+          ? (value as string).slice(0, limits.attributeValueLengthLimit)
+          : value
     } else if (type === 'number' || type === 'boolean') {
       clean = value
     } else {
@@ -229,8 +232,9 @@ export class RecordingSpan implements Span, ReadableSpan {
   addEvent(name: string, attributesOrTime?: Attributes | TimeInput, time?: TimeInput): this {
     if (this.ended) return ignoredOnEnded(this)
     let attributes: Attributes | undefined
-    if (typeof attributesOrTime === 'number' || attributesOrTime instanceof Date) time = attributesOrTime
-    else attributes = attributesOrTime
+    if (typeof attributesOrTime === 'number' || attributesOrTime instanceof Date || Array.isArray(attributesOrTime)) {
+      time = attributesOrTime as TimeInput
+    } else attributes = attributesOrTime as Attributes | undefined
     const limits = this.owner.limits
     if (this.events.length >= limits.eventCountLimit) {
       counters.dataDropped++

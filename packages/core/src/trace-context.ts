@@ -2,7 +2,9 @@ import { activeContext, type Context, createContextKey } from './context.js'
 import { isValidSpanId, isValidTraceId } from './ids.js'
 import { NonRecordingSpan, type Span, type SpanContext } from './span.js'
 
-const SPAN_KEY = createContextKey('span')
+/** Where a context keeps its span (exported for the OpenTelemetry bridge). */
+export const SPAN_CONTEXT_KEY = createContextKey('span')
+const SPAN_KEY = SPAN_CONTEXT_KEY
 
 /** The span stored in a context (the active span when `ctx` is the active context). */
 export function spanFrom(ctx: Context): Span | undefined {
