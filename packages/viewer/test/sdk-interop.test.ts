@@ -45,12 +45,16 @@ function parentContext(traceId: string, spanId: string): otel.Context {
 }
 
 function zipkinTracer(service: string): { tracer: Tracer; flush: () => Promise<void> } {
+  // zipkin-transport-http's typings omit fetchImplementation, processQueue and its EventEmitter side
   const logger = new HttpLogger({
     endpoint: `http://127.0.0.1:${viewer.ports.zipkin}/api/v2/spans`,
     jsonEncoder: jsonEncoder.JSON_V2,
     fetchImplementation: fetch,
     httpInterval: 3_600_000,
-  })
+  } as ConstructorParameters<typeof HttpLogger>[0]) as HttpLogger & {
+    once(event: 'success' | 'error', listener: (value: unknown) => void): void
+    processQueue(fetchImplementation: typeof fetch): void
+  }
   const tracer = new Tracer({
     ctxImpl: new ExplicitContext(),
     recorder: new BatchRecorder({ logger }),

@@ -9,10 +9,12 @@ import type { DependencyEdge } from '../store/store.js'
 export class DependencyCounter {
   private readonly edges = new Map<string, DependencyEdge>()
 
-  addTrace(spans: readonly SpanRow[]): void {
+  /** Counts the calls of one trace whose called span started in [startUs, endUs]. */
+  addTrace(spans: readonly SpanRow[], startUs = Number.NEGATIVE_INFINITY, endUs = Number.POSITIVE_INFINITY): void {
     const serviceOf = new Map<string, string>()
     for (const span of spans) serviceOf.set(span.spanId, span.service)
     for (const span of spans) {
+      if (span.startUs < startUs || span.startUs > endUs) continue
       if (span.parentSpanId !== undefined) {
         const parent = serviceOf.get(span.parentSpanId)
         if (parent !== undefined && parent !== span.service)

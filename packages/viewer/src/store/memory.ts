@@ -159,7 +159,7 @@ export class MemoryStore implements Store {
     const counter = new DependencyCounter()
     for (const entry of this.traces.values()) {
       if (entry.endUs < startUs || entry.startUs > endUs) continue
-      counter.addTrace(entry.spans)
+      counter.addTrace(entry.spans, startUs, endUs)
     }
     return counter.result()
   }
