@@ -1,0 +1,12 @@
+import { defineProject } from 'vitest/config'
+
+export default defineProject({
+  resolve: { conditions: ['@threadline/source'] },
+  ssr: { resolve: { conditions: ['@threadline/source'] } },
+  test: {
+    name: 'viewer-ui',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+  },
+})
