@@ -1,0 +1,111 @@
+/**
+ * The SERVER span of one HTTP request: started by a middleware the module puts in front of the
+ * platform's router (so guards, pipes and interceptors run inside it), then named from the
+ * `ExecutionContext` by the first enhancer that sees the request.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import type { ExecutionContext } from '@nestjs/common'
+import {
+  type CaptureHeaders,
+  type IgnorePaths,
+  isIgnoredPath,
+  type ServerSpanHandle,
+  type ServerSpanOptions,
+  type Span,
+  startServerSpan,
+} from '@threadline/core'
+import { ATTR_NESTJS_CONTROLLER, ATTR_NESTJS_HANDLER } from './attributes.js'
+import { isClientError } from './result.js'
+
+export interface RequestOptions {
+  ignore?: IgnorePaths | ((req: IncomingMessage) => boolean) | undefined
+  captureHeaders?: CaptureHeaders | undefined
+  requestHook?: ((span: Span, req: IncomingMessage) => void) | undefined
+  responseHook?: ((span: Span, req: IncomingMessage, res: ServerResponse) => void) | undefined
+}
+
+/** What the module keeps on the Node request while it is traced. */
+export interface RequestTrace {
+  readonly handle: ServerSpanHandle
+  /** Controller, handler and route were recorded (done once per request). */
+  described: boolean
+}
+
+const TRACE = Symbol.for('threadline.nestjs.request')
+type Carrier = { [TRACE]?: RequestTrace; raw?: Carrier }
+
+/** The trace of a request object as Nest hands it out: Express's `req` or Fastify's (`.raw`). */
+export function traceOf(req: unknown): RequestTrace | undefined {
+  const r = req as Carrier | undefined
+  return r?.[TRACE] ?? r?.raw?.[TRACE]
+}
+
+type Next = (error?: unknown) => void
+
+/** The middleware put in front of every route, on Express and on Fastify (via middie). */
+export function serverSpanMiddleware(spanOptions: ServerSpanOptions, options: RequestOptions) {
+  const { ignore, requestHook, responseHook } = options
+  const ignorePaths = Array.isArray(ignore) ? (ignore as IgnorePaths) : undefined
+  const ignoreFn = typeof ignore === 'function' ? ignore : undefined
+  return function threadlineNest(req: IncomingMessage, res: ServerResponse, next: Next): void {
+    const url = (req as { originalUrl?: string }).originalUrl ?? req.url
+    if ((ignorePaths && isIgnoredPath(url, ignorePaths)) || (ignoreFn && safeTest(ignoreFn, req))) {
+      next()
+      return
+    }
+    const handle = startServerSpan(req, res, spanOptions)
+    ;(req as Carrier)[TRACE] = { handle, described: !handle.recording }
+    if (handle.recording) {
+      if (requestHook) runHook(() => requestHook(handle.span, req))
+      if (responseHook) handle.onEnd((span) => responseHook(span, req, res))
+    }
+    handle.run(next)
+  }
+}
+
+/**
+ * Records the controller, handler and route template on the request's server span, once. Called
+ * by every traced enhancer, so a request a guard refuses is named as well as one that succeeds.
+ */
+export function describeRequest(context: ExecutionContext): RequestTrace | undefined {
+  const req = context.switchToHttp().getRequest<unknown>()
+  const trace = traceOf(req)
+  if (!trace || trace.described) return trace
+  trace.described = true
+  const { handle } = trace
+  handle.setRoute(routeOf(req))
+  handle.span.setAttribute(ATTR_NESTJS_CONTROLLER, context.getClass()?.name)
+  handle.span.setAttribute(ATTR_NESTJS_HANDLER, context.getHandler()?.name)
+  return trace
+}
+
+/**
+ * The route template the platform matched, with the global prefix, URI version and controller
+ * path Nest registered it under: Express's `req.route.path`, Fastify's `routeOptions.url`.
+ */
+function routeOf(req: unknown): string | undefined {
+  const r = req as { route?: { path?: unknown }; routeOptions?: { url?: unknown }; routerPath?: unknown }
+  const path = r.routeOptions?.url ?? r.route?.path ?? r.routerPath
+  return typeof path === 'string' && path ? path : undefined
+}
+
+/** Notes an exception on the server span unless it is a 4xx `HttpException` (the client's fault). */
+export function noteError(trace: RequestTrace | undefined, error: unknown): void {
+  if (trace?.handle.recording && !isClientError(error)) trace.handle.recordError(error)
+}
+
+function safeTest(fn: (req: IncomingMessage) => boolean, req: IncomingMessage): boolean {
+  try {
+    return fn(req) === true
+  } catch {
+    return false
+  }
+}
+
+function runHook(fn: () => void): void {
+  try {
+    fn()
+  } catch {
+    // a user's hook never breaks the request
+  }
+}

@@ -1,0 +1,230 @@
+import { Module, VersioningType } from '@nestjs/common'
+import { afterEach, describe, expect, it } from 'vitest'
+import { TracingModule } from '../src/index.js'
+import {
+  AsyncGuard,
+  AuthGuard,
+  CatsController,
+  CatsService,
+  DogsController,
+  ExplodingPipe,
+  PipelineController,
+  SecureController,
+  TeapotFilter,
+  WrapInterceptor,
+} from './app.js'
+import {
+  childrenOf,
+  exceptionEvents,
+  exporter,
+  type Platform,
+  platforms,
+  type Running,
+  requestSpans,
+  serverSpan,
+  start,
+  useTracing,
+} from './harness.js'
+
+useTracing()
+
+@Module({
+  imports: [TracingModule.forRoot({ serviceName: 'catalog' })],
+  controllers: [CatsController, DogsController, SecureController, PipelineController],
+  providers: [CatsService, AuthGuard, AsyncGuard, ExplodingPipe, WrapInterceptor, TeapotFilter],
+})
+class AppModule {}
+
+describe.each(platforms)('on platform-%s', (platform: Platform) => {
+  let running: Running | undefined
+  afterEach(async () => {
+    await running?.close()
+    running = undefined
+  })
+
+  async function app(prefix = 'api') {
+    running = await start(AppModule, platform, (a) => {
+      if (prefix) a.setGlobalPrefix(prefix)
+      a.enableVersioning({ type: VersioningType.URI })
+    })
+    return running.url
+  }
+
+  describe('route naming', () => {
+    it.each([
+      ['/api/cats', 'GET /api/cats', 200],
+      ['/api/cats/7', 'GET /api/cats/:id', 200],
+      ['/api/cats/watch', 'GET /api/cats/watch', 200],
+      ['/api/cats/owners/ann/cats/tom', 'GET /api/cats/owners/:owner/cats/:name', 200],
+      ['/api/v2/dogs/rex', 'GET /api/v2/dogs/:id', 200],
+      ['/api/v3/dogs', 'GET /api/v3/dogs', 200],
+    ])('%s is named %s', async (path, name, status) => {
+      const url = await app()
+      const res = await fetch(url + path)
+      expect(res.status).toBe(status)
+      const span = await serverSpan()
+      expect(span.name).toBe(name)
+      expect(span.attributes['http.route']).toBe(name.slice(4))
+      expect(span.attributes['url.path']).toBe(path)
+      expect(span.attributes['http.response.status_code']).toBe(status)
+      expect(span.attributes['http.request.method']).toBe('GET')
+      expect(span.attributes['server.address']).toBe('127.0.0.1')
+      expect(span.status.code).toBe(0)
+    })
+
+    it('records the controller and handler', async () => {
+      const url = await app()
+      await fetch(`${url}/api/cats/7`)
+      const span = await serverSpan()
+      expect(span.attributes['nestjs.controller']).toBe('CatsController')
+      expect(span.attributes['nestjs.handler']).toBe('findOne')
+    })
+
+    it('names a POST by its route', async () => {
+      const url = await app('')
+      const res = await fetch(`${url}/cats`, {
+        method: 'POST',
+        body: '{"a":1}',
+        headers: { 'content-type': 'application/json' },
+      })
+      expect(res.status).toBe(201)
+      const span = await serverSpan()
+      expect(span.name).toBe('POST /cats')
+    })
+
+    it('leaves an unmatched request as the method alone (404, not an error)', async () => {
+      const url = await app()
+      const res = await fetch(`${url}/nowhere/42`)
+      expect(res.status).toBe(404)
+      const span = await serverSpan()
+      expect(span.name).toBe('GET')
+      expect(span.attributes['http.route']).toBeUndefined()
+      expect(span.status.code).toBe(0)
+    })
+
+    it('traces requests outside the global prefix too', async () => {
+      const url = await app()
+      await fetch(`${url}/cats`)
+      expect((await serverSpan()).attributes['url.path']).toBe('/cats')
+    })
+  })
+
+  describe('context', () => {
+    it('continues the trace of an incoming traceparent', async () => {
+      const url = await app()
+      const traceId = '0af7651916cd43dd8448eb211c80319c'
+      await fetch(`${url}/api/cats`, { headers: { traceparent: `00-${traceId}-b7ad6b7169203331-01` } })
+      const span = await serverSpan()
+      expect(span.spanContext().traceId).toBe(traceId)
+      expect(span.parentSpanContext?.spanId).toBe('b7ad6b7169203331')
+    })
+
+    it('makes the server span active in handlers and services (@Traced children)', async () => {
+      const url = await app()
+      await fetch(`${url}/api/cats`)
+      const { server, spans } = await requestSpans()
+      expect(server.attributes['app.cats']).toBe(2)
+      const children = childrenOf(server, spans).map((s) => s.name)
+      expect(children).toEqual(['cats.count', 'CatsService.findAll'])
+      for (const s of childrenOf(server, spans)) expect(s.kind).toBe(0)
+    })
+
+    it('times async and Observable @Traced methods', async () => {
+      const url = await app()
+      await fetch(`${url}/api/cats/3`)
+      const one = await requestSpans()
+      const findOne = one.spans.find((s) => s.name === 'CatsService.findOne')
+      expect(findOne?.parentSpanContext?.spanId).toBe(one.server.spanContext().spanId)
+      exporter.reset()
+      const res = await fetch(`${url}/api/cats/watch`)
+      expect(await res.text()).toBe('meow')
+      const watch = await requestSpans()
+      const span = watch.spans.find((s) => s.name === 'CatsService.watch')
+      expect(span?.parentSpanContext?.spanId).toBe(watch.server.spanContext().spanId)
+      expect(span!.endTime).toBeLessThanOrEqual(watch.server.endTime)
+    })
+  })
+
+  describe('guards', () => {
+    it('a request the guard refuses is a complete, named span with the guard recorded (403 is not an error)', async () => {
+      const url = await app()
+      const res = await fetch(`${url}/api/secure/data`)
+      expect(res.status).toBe(403)
+      const span = await serverSpan()
+      expect(span.name).toBe('GET /api/secure/data')
+      expect(span.attributes['http.response.status_code']).toBe(403)
+      expect(span.attributes['nestjs.guard.rejected']).toBe('AuthGuard')
+      expect(span.attributes['nestjs.controller']).toBe('SecureController')
+      expect(span.status.code).toBe(0)
+      expect(exceptionEvents(span)).toHaveLength(0)
+    })
+
+    it('a request the guard lets through has no rejection', async () => {
+      const url = await app()
+      const res = await fetch(`${url}/api/secure/slow/1`, { headers: { 'x-token': 'secret' } })
+      expect(res.status).toBe(200)
+      const span = await serverSpan()
+      expect(span.name).toBe('GET /api/secure/slow/:id')
+      expect(span.attributes['nestjs.guard.rejected']).toBeUndefined()
+    })
+  })
+
+  describe('errors in each stage', () => {
+    it.each([
+      ['guard', '/api/secure/data', { 'x-explode': 'guard' }, 'the guard exploded', 'GET /api/secure/data'],
+      ['pipe', '/api/pipeline/pipe/boom', {}, 'the pipe exploded', 'GET /api/pipeline/pipe/:value'],
+      [
+        'interceptor',
+        '/api/pipeline/intercepted',
+        { 'x-explode': 'interceptor' },
+        'the interceptor exploded',
+        'GET /api/pipeline/intercepted',
+      ],
+      ['handler', '/api/pipeline/handler-error', {}, 'the handler exploded', 'GET /api/pipeline/handler-error'],
+      ['service', '/api/cats/500', {}, 'the cat database is down', 'GET /api/cats/:id'],
+    ])('an error thrown in the %s is recorded with its stack (500)', async (_stage, path, headers, message, name) => {
+      const url = await app()
+      const res = await fetch(url + path, { headers })
+      expect(res.status).toBe(500)
+      const span = await serverSpan()
+      expect(span.name).toBe(name)
+      expect(span.status.code).toBe(2)
+      expect(span.status.message).toBe(message)
+      expect(span.attributes['error.type']).toBe('Error')
+      const [event] = exceptionEvents(span)
+      expect(event?.attributes['exception.message']).toBe(message)
+      expect(String(event?.attributes['exception.stacktrace'])).toContain('app.ts')
+    })
+
+    it('a 5xx HttpException is an error', async () => {
+      const url = await app()
+      expect((await fetch(`${url}/api/pipeline/http-500`)).status).toBe(502)
+      const span = await serverSpan()
+      expect(span.status.code).toBe(2)
+      expect(exceptionEvents(span)[0]?.attributes['exception.message']).toBe('upstream broke')
+    })
+
+    it.each([
+      ['/api/pipeline/bad', 400],
+      ['/api/cats/404', 404],
+      ['/api/cats/abc', 400],
+    ])('a 4xx HttpException (%s) is not a server error', async (path, status) => {
+      const url = await app()
+      expect((await fetch(url + path)).status).toBe(status)
+      const span = await serverSpan()
+      expect(span.status.code).toBe(0)
+      expect(exceptionEvents(span)).toHaveLength(0)
+    })
+
+    it('an error an exception filter turns into a response is still recorded', async () => {
+      const url = await app()
+      const res = await fetch(`${url}/api/pipeline/filtered`)
+      expect(res.status).toBe(503)
+      expect(await res.json()).toEqual({ teapot: true })
+      const span = await serverSpan()
+      expect(span.name).toBe('GET /api/pipeline/filtered')
+      expect(span.status.code).toBe(2)
+      expect(exceptionEvents(span)[0]?.attributes['exception.message']).toBe('short and stout')
+    })
+  })
+})
