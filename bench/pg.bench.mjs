@@ -1,0 +1,187 @@
+// node-postgres through a pool: untraced vs Threadline (@threadline/pg) vs OpenTelemetry
+// (instrumentation-pg), in one run. Each condition lives in its own child process; the parent
+// asks them in turn, round after round (so drift in the machine hits all three alike), to run a
+// batch of sequential queries inside one parent span, and reports the median time per query,
+// the time tracing adds, and the ratio. Then the SQL sanitizer on a 2 KB statement, in µs/op.
+//
+// Uses the built packages (`npm run bench` builds them first) and a real PostgreSQL: the one in
+// DATABASE_URL, else an embedded one started here.
+import { fork } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+const self = fileURLToPath(import.meta.url)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
+const BATCH = { select1: 1000, rows100: 400 }
+const WORKLOADS = {
+  select1: { text: 'SELECT 1' },
+  rows100: { text: 'SELECT id, label, price, created_at FROM bench_items WHERE id <= $1', values: [100] },
+}
+const CONDITIONS = ['untraced', 'threadline', 'opentelemetry']
+
+if (process.argv[2] === '--child') await child(process.argv[3], process.argv[4])
+else await main()
+
+async function main() {
+  const { startPostgres } = await import('../packages/pg/test/postgres.ts')
+  const db = await startPostgres({ database: 'bench' })
+  try {
+    await seed(db.url)
+    const children = Object.fromEntries(CONDITIONS.map((c) => [c, startChild(c, db.url)]))
+    await Promise.all(Object.values(children).map((c) => c.ready))
+    const samples = Object.fromEntries(CONDITIONS.map((c) => [c, { select1: [], rows100: [] }]))
+    // warm-up: JIT, pool connections, statement caches
+    for (const c of CONDITIONS) for (const w of Object.keys(WORKLOADS)) await children[c].run(w, BATCH[w])
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const w of Object.keys(WORKLOADS)) {
+        // rotate who goes first so no condition always runs on a cooler or warmer machine
+        for (let k = 0; k < CONDITIONS.length; k++) {
+          const c = CONDITIONS[(round + k) % CONDITIONS.length]
+          const ns = await children[c].run(w, BATCH[w])
+          samples[c][w].push(ns / BATCH[w] / 1000)
+        }
+      }
+    }
+    for (const c of Object.values(children)) c.stop()
+    report(samples)
+  } finally {
+    await db.stop()
+  }
+  await sanitizerBench()
+}
+
+async function seed(url) {
+  const { default: pg } = await import('pg')
+  const client = new pg.Client(url)
+  await client.connect()
+  await client.query(`
+    DROP TABLE IF EXISTS bench_items;
+    CREATE TABLE bench_items (id int PRIMARY KEY, label text, price numeric, created_at timestamptz);
+    INSERT INTO bench_items SELECT g, 'item ' || g, g * 1.5, now() FROM generate_series(1, 1000) g;
+  `)
+  await client.end()
+}
+
+function startChild(condition, url) {
+  const proc = fork(self, ['--child', condition, url], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  let pending
+  proc.on('message', (m) => {
+    if (pending) {
+      const p = pending
+      pending = undefined
+      p(m)
+    }
+  })
+  const ready = new Promise((resolve) => {
+    pending = resolve
+  })
+  return {
+    ready,
+    run(workload, n) {
+      return new Promise((resolve) => {
+        pending = (m) => resolve(m.ns)
+        proc.send({ workload, n })
+      })
+    },
+    stop() {
+      proc.send({ stop: true })
+    },
+  }
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+}
+
+function report(samples) {
+  console.log(`pool.query, sequential, inside one parent span; median of ${ROUNDS} alternating rounds`)
+  console.log('workload   condition       µs/query   added µs   ratio')
+  for (const w of Object.keys(WORKLOADS)) {
+    const base = median(samples.untraced[w])
+    for (const c of CONDITIONS) {
+      const m = median(samples[c][w])
+      const added = c === 'untraced' ? '' : (m - base).toFixed(2)
+      const ratio = c === 'untraced' ? '1.000' : (m / base).toFixed(3)
+      console.log(`${w.padEnd(10)} ${c.padEnd(15)} ${m.toFixed(2).padStart(8)}   ${added.padStart(8)}   ${ratio}`)
+    }
+  }
+}
+
+async function sanitizerBench() {
+  const { analyzeSql } = await import('../packages/core/dist/index.mjs')
+  const parts = [
+    'SELECT o.id, o.created_at, u.email, u.name, sum(li.quantity * li.unit_price) AS total, count(*) FILTER (WHERE li.discount > 0.15) AS discounted',
+    'FROM orders o JOIN users u ON u.id = o.user_id LEFT JOIN line_items li ON li.order_id = o.id /* reporting query: owner=team-billing */',
+    "WHERE o.status IN ('paid', 'shipped', 'delivered', 'refunded') AND o.created_at >= DATE '2026-01-01' AND u.email NOT LIKE '%@example.com'",
+    "AND o.region = E'eu\\'west' AND o.total_cents BETWEEN 1000 AND 250000 AND o.flags @> ARRAY[1, 2, 3] AND o.note <> $$it's fine$$",
+  ]
+  let sql = ''
+  for (let k = 0; sql.length < 2048; k++) sql += `${parts[k % parts.length]} -- line ${k}\n`
+  sql = `${sql}GROUP BY o.id, u.email, u.name ORDER BY total DESC LIMIT 50 OFFSET 100`
+  const batches = []
+  const n = 2000
+  for (let i = 0; i < n; i++) analyzeSql(sql) // warm-up
+  for (let b = 0; b < 15; b++) {
+    const t0 = process.hrtime.bigint()
+    for (let i = 0; i < n; i++) analyzeSql(sql)
+    batches.push(Number(process.hrtime.bigint() - t0) / n / 1000)
+  }
+  console.log(
+    `\nSQL sanitizer + summary (analyzeSql, uncached) on a ${sql.length}-character statement: ${median(batches).toFixed(2)} µs/op`,
+  )
+}
+
+// ---- child: one condition ----
+async function child(condition, url) {
+  const { createRequire } = await import('node:module')
+  const require = createRequire(import.meta.url)
+  let inParent = (fn) => fn()
+  let pg
+  if (condition === 'threadline') {
+    const core = await import('../packages/core/dist/index.mjs')
+    const { instrumentPg } = await import('../packages/pg/dist/index.mjs')
+    // spans go through the real batch processor to an exporter that drops them
+    core.init({ serviceName: 'bench', exporter: { export: async () => ({ ok: true }), shutdown: async () => {} } })
+    pg = require('pg')
+    instrumentPg(pg)
+    inParent = (fn) => core.trace('batch', fn)
+  } else if (condition === 'opentelemetry') {
+    const api = require('@opentelemetry/api')
+    const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node')
+    const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base')
+    const { registerInstrumentations } = require('@opentelemetry/instrumentation')
+    const { PgInstrumentation } = require('@opentelemetry/instrumentation-pg')
+    const exporter = { export: (_spans, done) => done({ code: 0 }), shutdown: async () => {} }
+    const provider = new NodeTracerProvider({ spanProcessors: [new BatchSpanProcessor(exporter)] })
+    provider.register()
+    registerInstrumentations({ instrumentations: [new PgInstrumentation()] })
+    pg = require('pg') // after the hook, so require-in-the-middle patches it
+    const tracer = api.trace.getTracer('bench')
+    inParent = (fn) =>
+      tracer.startActiveSpan('batch', async (span) => {
+        try {
+          return await fn()
+        } finally {
+          span.end()
+        }
+      })
+  } else {
+    pg = require('pg')
+  }
+  const pool = new pg.Pool({ connectionString: url, max: 4 })
+  process.on('message', async (m) => {
+    if (m.stop) {
+      await pool.end()
+      process.exit(0)
+    }
+    const w = WORKLOADS[m.workload]
+    const ns = await inParent(async () => {
+      const t0 = process.hrtime.bigint()
+      for (let i = 0; i < m.n; i++) await pool.query(w.text, w.values)
+      return Number(process.hrtime.bigint() - t0)
+    })
+    process.send({ ns })
+  })
+  process.send({ ready: true })
+}
