@@ -234,3 +234,31 @@ describe('sqlite store', () => {
     expect(() => new SqliteStore({ path })).toThrow(expect.objectContaining({ code: 'TL_ERR_VIEWER_STORE' }))
   })
 })
+
+describe('--retention', () => {
+  it('drops traces older than the retention when the viewer starts on an existing file', async () => {
+    const { startViewer } = await import('../src/index.js')
+    const path = join(dir, 'retention.db')
+    const store = new SqliteStore({ path })
+    const nowUs = Date.now() * 1000
+    await store.add([
+      makeSpan({ traceId: traceId(700), startUs: nowUs - 3 * 3600e6, service: 'old' }),
+      makeSpan({ traceId: traceId(701), startUs: nowUs - 60e6, service: 'recent' }),
+    ])
+    await store.close()
+    const viewer = await startViewer({
+      store: path,
+      retention: '2h',
+      otlpHttpPort: 0,
+      otlpGrpcPort: 0,
+      zipkinPort: 0,
+      uiPort: 0,
+    })
+    try {
+      expect(viewer.store.services()).toEqual(['recent'])
+      expect(viewer.status()).toMatchObject({ retentionMs: 2 * 3600e3, spans: 1 })
+    } finally {
+      await viewer.close()
+    }
+  })
+})
