@@ -146,5 +146,7 @@ export async function setUpCondition(condition, sinkUrl, instrumentationFor) {
 }
 
 export function listening(server) {
+  // exit through process.exit so --cpu-prof and friends can write their files
+  process.on('SIGTERM', () => process.exit(0))
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }))
 }

@@ -124,9 +124,9 @@ class RecordedRequest implements ServerSpanHandle {
     private readonly options: ServerSpanOptions,
   ) {
     setRequestAttributes(span, req, method, original, options)
-    res.once('finish', () => this.end(false))
-    // 'close' follows 'finish' on a completed response; alone, it means the client went away.
-    res.once('close', () => this.end(!res.writableFinished))
+    // hot path: one listener. A response always emits 'close' (a tick after 'finish' when it
+    // completed); unfinished at 'close' means the connection went away first.
+    res.on('close', () => this.end(!res.writableFinished))
   }
 
   setRoute(route: string | (() => string | undefined) | undefined): void {
