@@ -46,90 +46,81 @@ const isIdentStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90
 const isIdentPart = (c: number) => isIdentStart(c) || isDigit(c) || c === 36 /* $ */
 const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13)
 
-/** Words that start a new operation inside a statement (after `(`, `)`, `;` or the start). */
-const DML = new Set(['select', 'insert', 'update', 'delete', 'merge'])
-/** Words before which a DML word is not an operation: `FOR UPDATE`, `ON DELETE`, `DO UPDATE`, `GRANT SELECT`. */
-const NOT_AFTER = new Set([
-  'for',
-  'on',
-  'do',
-  'key',
-  'then',
-  'before',
-  'after',
-  'of',
-  'grant',
-  'revoke',
-  'instead',
-  ',',
-])
-/** Words after which the next name is a table. */
-const TARGET_AFTER = new Set(['from', 'join', 'into', 'using'])
-/** Statements whose next name is a table: `UPDATE t`, `TRUNCATE a, b`, `COPY t`, `LOCK t`. */
-const STATEMENT_TARGET = new Set(['update', 'truncate', 'copy', 'lock'])
-/** Words skipped while waiting for a table name. */
-const SKIP_BEFORE_TARGET = new Set(['only', 'lateral', 'if', 'not', 'exists', 'concurrently', 'table'])
-/** Words that end a `FROM a, b` list (anything else after a table is its alias). */
-const CLAUSE_WORDS = new Set([
-  'where',
-  'group',
-  'order',
-  'limit',
-  'offset',
-  'having',
-  'window',
-  'union',
-  'intersect',
-  'except',
-  'on',
-  'using',
-  'set',
-  'returning',
-  'values',
-  'select',
-  'fetch',
-  'for',
-  'default',
-  'overriding',
-  'do',
-  'with',
-  'tablesample',
-  'natural',
-  'inner',
-  'left',
-  'right',
-  'full',
-  'outer',
-  'cross',
-  'join',
-  'from',
-  'into',
-  'as',
-  'when',
-  'then',
-  'stdin',
-  'stdout',
-  'program',
-  'to',
-  'in',
-])
-/** DDL modifiers skipped between `CREATE` and the object type. */
-const DDL_MODIFIERS = new Set([
-  'or',
-  'replace',
-  'temp',
-  'temporary',
-  'unlogged',
-  'global',
-  'local',
-  'unique',
-  'materialized',
-  'recursive',
-  'foreign',
-  'trusted',
-  'procedural',
-])
-const DDL = new Set(['create', 'drop', 'alter'])
+// Keyword classes, as bit flags: one Map lookup per word (hot path: most words are not keywords).
+const DML = 1 << 0 // starts an operation anywhere: select insert update delete merge
+const NOT_AFTER = 1 << 1 // a DML word after these is not an operation: FOR UPDATE, ON DELETE, DO UPDATE, GRANT SELECT
+const TARGET_AFTER = 1 << 2 // the next name is a table: from join into using
+const FROM_LIST = 1 << 3 // starts a `FROM a, b` list: from using
+const STATEMENT_TARGET = 1 << 4 // statements whose next name is a table: UPDATE t, TRUNCATE a, b, COPY t, LOCK t
+const SKIP = 1 << 5 // skipped while waiting for a table name
+const CLAUSE = 1 << 6 // ends a FROM list (anything else after a table is its alias)
+const DDL_MODIFIER = 1 << 7 // skipped between CREATE and the object type
+const DDL = 1 << 8 // create drop alter
+const JOIN = 1 << 9 // join words, which do not end a FROM list
+const BOUNDARY = 1 << 10 // a DML word after these starts an operation: AS (SELECT …), EXPLAIN
+const BOOLEAN = 1 << 11
+const WITH = 1 << 12
+const IN = 1 << 13
+const INTO = 1 << 14
+const LIST_STATEMENT = 1 << 15 // TRUNCATE a, b
+const UPDATE = 1 << 16
+const DROP = 1 << 17
+const SELECT = 1 << 18
+/** No keyword is longer than this: longer words skip the lookup. */
+const LONGEST_KEYWORD = 12
+
+// Each keyword is stored lower- and upper-case, so the usual spellings need no toLowerCase().
+const KEYWORDS = new Map<string, number>()
+function keywords(flags: number, words: string): void {
+  for (const lower of words.split(' ')) {
+    for (const w of [lower, lower.toUpperCase()]) KEYWORDS.set(w, (KEYWORDS.get(w) ?? 0) | flags)
+  }
+}
+
+/** A word's keyword flags (0 for identifiers); `first` is its first char code. */
+function keywordFlags(word: string, first: number): number {
+  const flags = KEYWORDS.get(word)
+  if (flags !== undefined) return flags
+  // `Select`, `sElect`: rare spellings pay for a lower-case copy; `users` (most words) does not
+  return first >= 65 && first <= 90
+    ? (KEYWORDS.get(word.toLowerCase()) ?? 0)
+    : hasUpper(word)
+      ? (KEYWORDS.get(word.toLowerCase()) ?? 0)
+      : 0
+}
+
+function hasUpper(word: string): boolean {
+  for (let k = 1; k < word.length; k++) {
+    const c = word.charCodeAt(k)
+    if (c >= 65 && c <= 90) return true
+  }
+  return false
+}
+keywords(DML, 'select insert update delete merge')
+keywords(NOT_AFTER, 'for on do key then before after of grant revoke instead')
+keywords(TARGET_AFTER, 'from join into using')
+keywords(FROM_LIST, 'from using')
+keywords(STATEMENT_TARGET, 'update truncate copy lock')
+keywords(SKIP, 'only lateral if not exists concurrently table')
+keywords(
+  CLAUSE,
+  'where group order limit offset having window union intersect except on using set returning values select fetch for default overriding do with tablesample natural inner left right full outer cross join from into as when then stdin stdout program to in',
+)
+keywords(
+  DDL_MODIFIER,
+  'or replace temp temporary unlogged global local unique materialized recursive foreign trusted procedural',
+)
+keywords(DDL, 'create drop alter')
+keywords(JOIN, 'join inner left right full outer cross natural as')
+keywords(BOUNDARY, 'as explain')
+keywords(BOOLEAN, 'true false')
+keywords(WITH, 'with')
+keywords(IN, 'in')
+keywords(INTO, 'into')
+keywords(LIST_STATEMENT, 'truncate')
+keywords(UPDATE, 'update')
+keywords(DROP, 'drop')
+keywords(SELECT, 'select')
 
 /**
  * Sanitizes and summarizes a statement in one pass. Linear in the input; `text` is at most
@@ -174,8 +165,10 @@ interface SummaryState {
   length: number
   operations: string[]
   targets: string[]
-  /** Lower-cased previous significant token (`(`, `select`, an identifier …). */
-  prev: string
+  /** Keyword flags of the previous token if it was a word, else 0. */
+  prevFlags: number
+  /** The previous token if it was punctuation (`(`, `,` …), `^` at the start, else ''. */
+  prevPunct: string
   /** Waiting for a table name (after FROM, JOIN, INTO …). */
   expectTarget: boolean
   /** Whether the awaited name may be a function (`FROM unnest($1)`) rather than a table. */
@@ -188,6 +181,7 @@ interface SummaryState {
   pendingMayBeFunction: boolean
   /** After CREATE/DROP/ALTER (as written): the next word that is not a modifier is the object type. */
   ddl: string | undefined
+  ddlIsDrop: boolean
   depth: number
   statementStart: boolean
   full: boolean
@@ -211,7 +205,8 @@ function scan(sql: string, maxLength: number): SqlInfo {
     length: 0,
     operations: [],
     targets: [],
-    prev: '',
+    prevFlags: 0,
+    prevPunct: '^',
     expectTarget: false,
     targetMayBeFunction: false,
     listDepth: -1,
@@ -219,6 +214,7 @@ function scan(sql: string, maxLength: number): SqlInfo {
     pendingDot: false,
     pendingMayBeFunction: false,
     ddl: undefined,
+    ddlIsDrop: false,
     depth: 0,
     statementStart: true,
     full: false,
@@ -282,7 +278,7 @@ function scan(sql: string, maxLength: number): SqlInfo {
       literal = true
     } else if (c === 34 /* " */) {
       i = skipQuoted(sql, i, 34, false)
-      token(s, sql.slice(start, i), false)
+      token(s, sql.slice(start, i), false, 0)
       if (afterIn) afterIn = false
       if (inListAt >= 0) inListClean = false
       continue
@@ -292,7 +288,7 @@ function scan(sql: string, maxLength: number): SqlInfo {
         // a parameter ($1): kept as written (semconv: placeholders are not sanitized)
         i += 2
         while (i < n && isDigit(sql.charCodeAt(i))) i++
-        token(s, '$', false)
+        token(s, '$', false, 0)
         if (inListAt >= 0) inListClean = false
         afterIn = false
         continue
@@ -303,7 +299,7 @@ function scan(sql: string, maxLength: number): SqlInfo {
         literal = true
       } else {
         i++
-        token(s, '$', false)
+        token(s, '$', false, 0)
         continue
       }
     } else if (isDigit(c) || (c === 46 /* . */ && isDigit(sql.charCodeAt(i + 1)))) {
@@ -316,19 +312,19 @@ function scan(sql: string, maxLength: number): SqlInfo {
       const next = sql.charCodeAt(i)
       const len = i - start
       // prefixed strings: E'…' (backslash escapes), B'…', X'…', N'…', U&'…'
-      if (next === 39 && len === 1 && /[eEbBxXnN]/.test(word)) {
+      if (next === 39 && len === 1 && 'eEbBxXnN'.includes(word)) {
         i = skipQuoted(sql, i, 39, word === 'e' || word === 'E')
         literal = true
       } else if (len === 1 && (word === 'u' || word === 'U') && next === 38 /* & */ && sql.charCodeAt(i + 1) === 39) {
         i = skipQuoted(sql, i + 1, 39, false)
         literal = true
       } else {
-        const lower = word.toLowerCase()
-        if (lower === 'true' || lower === 'false') literal = true
+        const flags = len <= LONGEST_KEYWORD ? keywordFlags(word, c) : 0
+        if (flags & BOOLEAN) literal = true
         else {
           if (inListAt >= 0) inListClean = false
-          afterIn = lower === 'in'
-          token(s, word, true)
+          afterIn = (flags & IN) !== 0
+          token(s, word, true, flags)
           continue
         }
       }
@@ -357,14 +353,14 @@ function scan(sql: string, maxLength: number): SqlInfo {
         if (c !== 58 /* : */) inListClean = false
       }
       afterIn = false
-      token(s, sql[start] as string, false)
+      token(s, sql[start] as string, false, 0)
       continue
     }
     if (literal) {
       afterIn = false
       if (inListAt >= 0) inListSeenValue = true
       if (!textDone) replace(start, Math.min(i, n), '?')
-      token(s, '?', false)
+      token(s, '?', false, 0)
     }
   }
   if (!textDone) flush(n)
@@ -482,11 +478,12 @@ function endStatement(s: SummaryState): void {
   s.ddl = undefined
 }
 
-/** Feeds one significant token to the summary state machine. */
-function token(s: SummaryState, raw: string, word: boolean): void {
-  const lower = word ? raw.toLowerCase() : raw
-  const prev = s.prev
-  s.prev = lower
+/** Feeds one significant token to the summary state machine; `flags` are a word's keyword classes. */
+function token(s: SummaryState, raw: string, word: boolean, flags: number): void {
+  const prevFlags = s.prevFlags
+  const prevPunct = s.prevPunct
+  s.prevFlags = flags
+  s.prevPunct = word ? '' : raw
   const quoted = raw.charCodeAt(0) === 34 /* " */
   // a table name in pieces: schema . table
   if (s.pending !== undefined) {
@@ -510,6 +507,7 @@ function token(s: SummaryState, raw: string, word: boolean): void {
     endStatement(s)
     s.statementStart = true
     s.depth = 0
+    s.prevPunct = '^'
     return
   }
   if (raw === '(') {
@@ -526,43 +524,49 @@ function token(s: SummaryState, raw: string, word: boolean): void {
   s.statementStart = false
   if (s.ddl !== undefined) {
     const verb = s.ddl
-    if (word && DDL_MODIFIERS.has(lower)) return
+    if (flags & DDL_MODIFIER) return
     s.ddl = undefined
     if (word) {
       addOperation(s, `${verb} ${raw}`)
-      expect(s, false, verb.toLowerCase() === 'drop' ? s.depth : -1)
+      expect(s, false, s.ddlIsDrop ? s.depth : -1)
       return
     }
   }
   if (word) {
-    if (atStart && lower !== 'with') {
-      if (DDL.has(lower)) {
+    if (atStart && !(flags & WITH)) {
+      if (flags & DDL) {
         s.ddl = raw
+        s.ddlIsDrop = (flags & DROP) !== 0
         return
       }
       addOperation(s, raw)
-      if (STATEMENT_TARGET.has(lower)) expect(s, false, lower === 'truncate' ? s.depth : -1)
+      if (flags & STATEMENT_TARGET) expect(s, false, flags & LIST_STATEMENT ? s.depth : -1)
       return
     }
-    if (DML.has(lower) && !NOT_AFTER.has(prev) && (lower === 'select' || isStatementBoundary(prev))) {
-      addOperation(s, raw)
-      if (lower === 'update') expect(s, false, -1)
-      else s.listDepth = -1
-      return
+    if (flags & DML && !(prevFlags & NOT_AFTER) && prevPunct !== ',') {
+      const select = (flags & SELECT) !== 0
+      const boundary =
+        prevPunct === '^' || prevPunct === '(' || prevPunct === ')' || prevPunct === ';' || (prevFlags & BOUNDARY) !== 0
+      if (select || boundary) {
+        addOperation(s, raw)
+        if (flags & UPDATE) expect(s, false, -1)
+        else s.listDepth = -1
+        return
+      }
     }
     if (s.expectTarget) {
-      if (SKIP_BEFORE_TARGET.has(lower)) return
+      if (flags & SKIP) return
       s.expectTarget = false
-      if (!CLAUSE_WORDS.has(lower)) {
+      if (!(flags & CLAUSE)) {
         startPending(s, raw)
         return
       }
     }
-    if (TARGET_AFTER.has(lower)) {
-      expect(s, lower !== 'into', lower === 'from' || lower === 'using' ? s.depth : -1)
+    if (flags & TARGET_AFTER) {
+      expect(s, !(flags & INTO), flags & FROM_LIST ? s.depth : -1)
       return
     }
-    if (CLAUSE_WORDS.has(lower) && !isJoinWord(lower)) s.listDepth = -1
+    if (flags & CLAUSE && !(flags & JOIN)) s.listDepth = -1
     return
   }
   if (quoted && s.expectTarget) {
@@ -587,22 +591,4 @@ function startPending(s: SummaryState, raw: string): void {
   s.pending = raw
   s.pendingDot = false
   s.pendingMayBeFunction = s.targetMayBeFunction
-}
-
-function isStatementBoundary(prev: string): boolean {
-  return prev === '' || prev === '(' || prev === ')' || prev === ';' || prev === 'as' || prev === 'explain'
-}
-
-function isJoinWord(lower: string): boolean {
-  return (
-    lower === 'join' ||
-    lower === 'inner' ||
-    lower === 'left' ||
-    lower === 'right' ||
-    lower === 'full' ||
-    lower === 'outer' ||
-    lower === 'cross' ||
-    lower === 'natural' ||
-    lower === 'as'
-  )
 }
