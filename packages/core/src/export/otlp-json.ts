@@ -1,114 +1,183 @@
 /**
  * OTLP/JSON encoder (OTLP spec §JSON Protobuf Encoding): trace and span ids as hex strings,
  * lowerCamelCase field names, enums as integers, 64-bit integers (times, `intValue`) as decimal
- * strings. Built as one string rather than an object tree that JSON.stringify walks again.
+ * strings. Written straight to bytes rather than as an object tree that JSON.stringify walks again.
  */
 import type { Attributes, AttributeValue, ReadableSpan, SpanLink } from '../span.js'
+import { JsonWriter } from './json-writer.js'
 import { nanosString } from './nanos.js'
 import { groupByResourceAndScope } from './otlp-grouping.js'
 import { spanFlags } from './otlp-proto.js'
 
-const q = JSON.stringify
+let shared: JsonWriter | undefined
+
+/** Encodes spans as an OTLP `ExportTraceServiceRequest` in JSON (UTF-8 bytes). */
+export function encodeTraceRequestJsonBytes(spans: readonly ReadableSpan[]): Uint8Array {
+  // One writer reused across batches: its buffer grows to the largest batch and stays.
+  const w = shared ?? new JsonWriter()
+  shared = undefined
+  w.reset()
+  try {
+    w.raw('{"resourceSpans":[')
+    let firstResource = true
+    for (const group of groupByResourceAndScope(spans)) {
+      w.raw(firstResource ? '{"resource":{"attributes":' : ',{"resource":{"attributes":')
+      firstResource = false
+      attributes(w, group.resource.attributes)
+      w.raw('},"scopeSpans":[')
+      let firstScope = true
+      for (const { scope, spans: list } of group.scopes) {
+        w.raw(firstScope ? '{"scope":{"name":' : ',{"scope":{"name":')
+        firstScope = false
+        w.string(scope.name)
+        if (scope.version) {
+          w.raw(',"version":')
+          w.string(scope.version)
+        }
+        w.raw('},"spans":[')
+        for (let i = 0; i < list.length; i++) {
+          if (i) w.raw(',')
+          span(w, list[i] as ReadableSpan)
+        }
+        w.raw(']')
+        if (scope.schemaUrl) {
+          w.raw(',"schemaUrl":')
+          w.string(scope.schemaUrl)
+        }
+        w.raw('}')
+      }
+      w.raw(']')
+      if (group.resource.schemaUrl) {
+        w.raw(',"schemaUrl":')
+        w.string(group.resource.schemaUrl)
+      }
+      w.raw('}')
+    }
+    w.raw(']}')
+    return w.finish()
+  } finally {
+    shared = w
+  }
+}
 
 /** Encodes spans as an OTLP `ExportTraceServiceRequest` in JSON text. */
 export function encodeTraceRequestJson(spans: readonly ReadableSpan[]): string {
-  let out = '{"resourceSpans":['
-  let firstResource = true
-  for (const group of groupByResourceAndScope(spans)) {
-    out += `${firstResource ? '' : ','}{"resource":{"attributes":${attributes(group.resource.attributes)}},"scopeSpans":[`
-    firstResource = false
-    let firstScope = true
-    for (const { scope, spans: list } of group.scopes) {
-      out += `${firstScope ? '' : ','}{"scope":{"name":${q(scope.name)}${scope.version ? `,"version":${q(scope.version)}` : ''}},"spans":[`
-      firstScope = false
-      for (let i = 0; i < list.length; i++) out += (i ? ',' : '') + span(list[i] as ReadableSpan)
-      out += ']'
-      if (scope.schemaUrl) out += `,"schemaUrl":${q(scope.schemaUrl)}`
-      out += '}'
-    }
-    out += ']'
-    if (group.resource.schemaUrl) out += `,"schemaUrl":${q(group.resource.schemaUrl)}`
-    out += '}'
-  }
-  return `${out}]}`
+  const bytes = encodeTraceRequestJsonBytes(spans)
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('utf8')
 }
 
-// hot path: one call per span; ids are already hex and need no escaping.
-function span(s: ReadableSpan): string {
+// hot path: one call per span; ids are already lower-case hex and need no escaping.
+function span(w: JsonWriter, s: ReadableSpan): void {
   const sc = s.spanContext()
   const parent = s.parentSpanContext
-  let out = `{"traceId":"${sc.traceId}","spanId":"${sc.spanId}"`
+  w.raw(`{"traceId":"${sc.traceId}","spanId":"${sc.spanId}"`)
   const traceState = sc.traceState?.serialize()
-  if (traceState) out += `,"traceState":${q(traceState)}`
-  if (parent?.spanId) out += `,"parentSpanId":"${parent.spanId}"`
-  out += `,"flags":${spanFlags(sc.traceFlags, parent?.isRemote)},"name":${q(s.name)},"kind":${s.kind + 1}`
-  out += `,"startTimeUnixNano":"${nanosString(s.startTime)}","endTimeUnixNano":"${nanosString(s.endTime)}"`
-  out += `,"attributes":${attributes(s.attributes)}`
-  if (s.droppedAttributesCount) out += `,"droppedAttributesCount":${s.droppedAttributesCount}`
+  if (traceState) {
+    w.raw(',"traceState":')
+    w.string(traceState)
+  }
+  if (parent?.spanId) w.raw(`,"parentSpanId":"${parent.spanId}"`)
+  w.raw(`,"flags":${spanFlags(sc.traceFlags, parent?.isRemote)},"name":`)
+  w.string(s.name)
+  w.raw(
+    `,"kind":${s.kind + 1},"startTimeUnixNano":"${nanosString(s.startTime)}","endTimeUnixNano":"${nanosString(s.endTime)}","attributes":`,
+  )
+  attributes(w, s.attributes)
+  if (s.droppedAttributesCount) w.raw(`,"droppedAttributesCount":${s.droppedAttributesCount}`)
   if (s.events.length > 0) {
-    out += ',"events":['
+    w.raw(',"events":[')
     for (let i = 0; i < s.events.length; i++) {
       const e = s.events[i]!
-      out += `${i ? ',' : ''}{"timeUnixNano":"${nanosString(e.time)}","name":${q(e.name)},"attributes":${attributes(e.attributes)}`
-      if (e.droppedAttributesCount) out += `,"droppedAttributesCount":${e.droppedAttributesCount}`
-      out += '}'
+      w.raw(`${i ? ',' : ''}{"timeUnixNano":"${nanosString(e.time)}","name":`)
+      w.string(e.name)
+      w.raw(',"attributes":')
+      attributes(w, e.attributes)
+      if (e.droppedAttributesCount) w.raw(`,"droppedAttributesCount":${e.droppedAttributesCount}`)
+      w.raw('}')
     }
-    out += ']'
+    w.raw(']')
   }
-  if (s.droppedEventsCount) out += `,"droppedEventsCount":${s.droppedEventsCount}`
+  if (s.droppedEventsCount) w.raw(`,"droppedEventsCount":${s.droppedEventsCount}`)
   if (s.links.length > 0) {
-    out += ',"links":['
-    for (let i = 0; i < s.links.length; i++) out += (i ? ',' : '') + link(s.links[i]!)
-    out += ']'
+    w.raw(',"links":[')
+    for (let i = 0; i < s.links.length; i++) {
+      if (i) w.raw(',')
+      link(w, s.links[i]!)
+    }
+    w.raw(']')
   }
-  if (s.droppedLinksCount) out += `,"droppedLinksCount":${s.droppedLinksCount}`
+  if (s.droppedLinksCount) w.raw(`,"droppedLinksCount":${s.droppedLinksCount}`)
   const status = s.status
   if (status.code || status.message) {
-    out += `,"status":{${status.message ? `"message":${q(status.message)},` : ''}"code":${status.code}}`
+    w.raw(',"status":{')
+    if (status.message) {
+      w.raw('"message":')
+      w.string(status.message)
+      w.raw(',')
+    }
+    w.raw(`"code":${status.code}}`)
   }
-  return `${out}}`
+  w.raw('}')
 }
 
-function link(l: SpanLink): string {
+function link(w: JsonWriter, l: SpanLink): void {
   const ctx = l.context
-  let out = `{"traceId":"${ctx.traceId}","spanId":"${ctx.spanId}"`
+  w.raw(`{"traceId":"${ctx.traceId}","spanId":"${ctx.spanId}"`)
   const traceState = ctx.traceState?.serialize()
-  if (traceState) out += `,"traceState":${q(traceState)}`
-  out += `,"attributes":${attributes(l.attributes ?? {})}`
-  if (l.droppedAttributesCount) out += `,"droppedAttributesCount":${l.droppedAttributesCount}`
-  return `${out},"flags":${spanFlags(ctx.traceFlags, ctx.isRemote)}}`
+  if (traceState) {
+    w.raw(',"traceState":')
+    w.string(traceState)
+  }
+  w.raw(',"attributes":')
+  attributes(w, l.attributes ?? {})
+  if (l.droppedAttributesCount) w.raw(`,"droppedAttributesCount":${l.droppedAttributesCount}`)
+  w.raw(`,"flags":${spanFlags(ctx.traceFlags, ctx.isRemote)}}`)
 }
 
-function attributes(attrs: Attributes): string {
-  let out = '['
+function attributes(w: JsonWriter, attrs: Attributes): void {
+  w.raw('[')
   let first = true
   for (const key in attrs) {
     const value = attrs[key]
     if (value === undefined || value === null) continue
-    out += `${first ? '' : ','}{"key":${q(key)},"value":${anyValue(value)}}`
+    w.raw(first ? '{"key":' : ',{"key":')
     first = false
+    w.string(key)
+    w.raw(',"value":')
+    anyValue(w, value)
+    w.raw('}')
   }
-  return `${out}]`
+  w.raw(']')
 }
 
-function anyValue(value: AttributeValue | null | undefined): string {
+function anyValue(w: JsonWriter, value: AttributeValue | null | undefined): void {
   switch (typeof value) {
     case 'string':
-      return `{"stringValue":${q(value)}}`
+      w.raw('{"stringValue":')
+      w.string(value)
+      w.raw('}')
+      return
     case 'boolean':
-      return value ? '{"boolValue":true}' : '{"boolValue":false}'
+      w.raw(value ? '{"boolValue":true}' : '{"boolValue":false}')
+      return
     case 'number':
-      if (Number.isSafeInteger(value)) return `{"intValue":"${value}"}`
+      if (Number.isSafeInteger(value)) w.raw(`{"intValue":"${value}"}`)
       // proto3 JSON: non-finite doubles are the strings "NaN", "Infinity", "-Infinity"
-      return Number.isFinite(value) ? `{"doubleValue":${value}}` : `{"doubleValue":"${value}"}`
+      else w.raw(Number.isFinite(value) ? `{"doubleValue":${value}}` : `{"doubleValue":"${value}"}`)
+      return
     case 'object':
       if (Array.isArray(value)) {
-        let out = '{"arrayValue":{"values":['
-        for (let i = 0; i < value.length; i++) out += (i ? ',' : '') + anyValue(value[i])
-        return `${out}]}}`
+        w.raw('{"arrayValue":{"values":[')
+        for (let i = 0; i < value.length; i++) {
+          if (i) w.raw(',')
+          anyValue(w, value[i])
+        }
+        w.raw(']}}')
+        return
       }
-      return '{}'
+      w.raw('{}')
+      return
     default:
-      return '{}'
+      w.raw('{}')
   }
 }

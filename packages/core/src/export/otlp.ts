@@ -11,7 +11,7 @@ import type { ReadableSpan } from '../span.js'
 import { VERSION } from '../version.js'
 import { EXPORT_OK, type ExportResult, type SpanExporter } from './exporter.js'
 import { HttpTransport } from './http-transport.js'
-import { encodeTraceRequestJson } from './otlp-json.js'
+import { encodeTraceRequestJsonBytes } from './otlp-json.js'
 import { encodeTraceRequest } from './otlp-proto.js'
 
 const gzipAsync = promisify(gzip)
@@ -146,7 +146,7 @@ export class OtlpExporter implements SpanExporter {
   private async send(spans: readonly ReadableSpan[], signal: AbortSignal | undefined): Promise<ExportResult> {
     let body: Uint8Array | string
     try {
-      body = this.config.protocol === 'http/json' ? encodeTraceRequestJson(spans) : encodeTraceRequest(spans)
+      body = this.config.protocol === 'http/json' ? encodeTraceRequestJsonBytes(spans) : encodeTraceRequest(spans)
       if (this.config.compression === 'gzip') body = await gzipAsync(body)
     } catch (error) {
       return { ok: false, error: new Error(`could not encode spans for OTLP: ${String(error)}`), retryable: false }

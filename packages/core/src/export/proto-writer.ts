@@ -31,7 +31,10 @@ export class ProtoWriter {
 
   /** The bytes written so far (a copy, so the writer can be reused). */
   finish(): Uint8Array {
-    return Uint8Array.prototype.slice.call(this.buf, 0, this.pos)
+    // allocUnsafe: no zero-filling of a buffer we overwrite entirely
+    const out = Buffer.allocUnsafe(this.pos)
+    this.buf.copy(out, 0, 0, this.pos)
+    return out
   }
 
   reset(): void {

@@ -1,7 +1,7 @@
 /** `@threadline/core/otlp`: decoders for OTLP trace export requests (protobuf and JSON), for collectors. */
 
 /** Encoders for Threadline's own spans (what the OTLP exporter sends). */
-export { encodeTraceRequestJson } from '../export/otlp-json.js'
+export { encodeTraceRequestJson, encodeTraceRequestJsonBytes } from '../export/otlp-json.js'
 export { encodeTraceRequest as encodeTraceRequestProto } from '../export/otlp-proto.js'
 export { decodeTraceRequestJson } from './decode-json.js'
 export { decodeTraceRequestProto } from './decode-proto.js'
