@@ -10,6 +10,7 @@ import {
   type ExecutionContext,
   Get,
   HttpException,
+  Inject,
   Injectable,
   type NestInterceptor,
   NotFoundException,
@@ -25,7 +26,7 @@ import {
 } from '@nestjs/common'
 import { type Observable, of } from 'rxjs'
 import { delay, map } from 'rxjs/operators'
-import { Traced, type TracingService } from '../src/index.js'
+import { Traced, TracingService } from '../src/index.js'
 
 @Injectable()
 @Traced()
@@ -105,8 +106,8 @@ export class TeapotFilter implements ExceptionFilter {
 @Controller('cats')
 export class CatsController {
   constructor(
-    private readonly cats: CatsService,
-    private readonly tracing: TracingService,
+    @Inject(CatsService) private readonly cats: CatsService,
+    @Inject(TracingService) private readonly tracing: TracingService,
   ) {}
 
   @Get()

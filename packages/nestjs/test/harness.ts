@@ -1,5 +1,6 @@
 // Shared by this package's tests: tracing into memory and real Nest applications on 127.0.0.1.
 import 'reflect-metadata'
+import { createServer, type RequestListener } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import type { INestApplication } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
@@ -35,7 +36,7 @@ export async function start(
   setup?: (app: INestApplication) => void,
 ): Promise<Running> {
   const adapter = platform === 'express' ? new ExpressAdapter() : new FastifyAdapter()
-  const app = await NestFactory.create(module as never, adapter as never, { logger: false })
+  const app = await NestFactory.create(module as never, adapter as never, { logger: false, abortOnError: false })
   setup?.(app)
   await app.listen(0, '127.0.0.1')
   const { port } = app.getHttpServer().address() as AddressInfo
@@ -66,4 +67,19 @@ export function childrenOf(parent: ReadableSpan, spans: ReadableSpan[]): Readabl
 
 export function exceptionEvents(span: ReadableSpan) {
   return span.events.filter((e) => e.name === 'exception')
+}
+
+/** Listens with a plain Node server for `handler` (e.g. an Express app) on 127.0.0.1. */
+export async function listenExpress(handler: RequestListener): Promise<{ url: string; close(): Promise<void> }> {
+  const server = createServer(handler)
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as AddressInfo
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
 }

@@ -1,0 +1,69 @@
+import { createServer } from 'node:net'
+import { Controller, Module } from '@nestjs/common'
+import { NestFactory } from '@nestjs/core'
+import { ClientProxyFactory, MessagePattern, RpcException, Transport } from '@nestjs/microservices'
+import { SpanStatusCode } from '@threadline/core'
+import { firstValueFrom } from 'rxjs'
+import { expect, it } from 'vitest'
+import { Traced, TracingModule } from '../src/index.js'
+import { exporter, useTracing } from './harness.js'
+
+useTracing()
+
+@Controller()
+class MathController {
+  @MessagePattern({ cmd: 'sum' })
+  sum(numbers: number[]): number {
+    return this.add(numbers)
+  }
+
+  @MessagePattern({ cmd: 'fail' })
+  fail(): never {
+    throw new RpcException('cannot divide by zero')
+  }
+
+  @Traced()
+  add(numbers: number[]): number {
+    return numbers.reduce((a, b) => a + b, 0)
+  }
+}
+
+@Module({ imports: [TracingModule.forRoot()], controllers: [MathController] })
+class MathModule {}
+
+async function freePort(): Promise<number> {
+  const server = createServer()
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  const { port } = server.address() as { port: number }
+  await new Promise((resolve) => server.close(resolve))
+  return port
+}
+
+it('a microservice handler (rpc context) gets an INTERNAL span named after it and keeps working', async () => {
+  const port = await freePort()
+  const app = await NestFactory.createMicroservice(MathModule, {
+    transport: Transport.TCP,
+    options: { host: '127.0.0.1', port },
+    logger: false,
+  })
+  await app.listen()
+  const client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } })
+  try {
+    expect(await firstValueFrom(client.send({ cmd: 'sum' }, [1, 2, 3]))).toBe(6)
+    await expect(firstValueFrom(client.send({ cmd: 'fail' }, {}))).rejects.toMatchObject({
+      message: 'cannot divide by zero',
+    })
+  } finally {
+    client.close()
+    await app.close()
+  }
+  const sum = exporter.getByName('MathController.sum')
+  expect(sum.kind).toBe(0)
+  expect(sum.attributes['nestjs.context_type']).toBe('rpc')
+  expect(sum.attributes['nestjs.controller']).toBe('MathController')
+  expect(sum.attributes['nestjs.handler']).toBe('sum')
+  const add = exporter.getByName('MathController.add')
+  expect(add.parentSpanContext?.spanId).toBe(sum.spanContext().spanId)
+  const fail = exporter.getByName('MathController.fail')
+  expect(fail.status.code).toBe(SpanStatusCode.ERROR)
+})
