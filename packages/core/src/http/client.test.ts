@@ -210,6 +210,38 @@ describe('outgoing requests with other propagators', () => {
   })
 })
 
+describe('concurrent requests', () => {
+  it('each gets its own span and headers, even when they share baggage', async () => {
+    start({ propagators: ['baggage', 'tracecontext'] })
+    const { withBaggage } = await import('../propagation/baggage.js')
+    await inParent(() =>
+      withBaggage({ tenant: 'acme' }, () =>
+        Promise.all([
+          ...Array.from({ length: 5 }, () => fetch(`${base}/`).then((r) => r.text())),
+          ...Array.from({ length: 5 }, () => httpGet(`${base}/`)),
+        ]),
+      ),
+    )
+    const clients = exporter.findByName('GET')
+    expect(clients).toHaveLength(10)
+    const sent = new Set(seen.map((h) => h.traceparent))
+    expect(sent.size).toBe(10)
+    for (const c of clients) expect(sent.has(`00-${c.spanContext().traceId}-${c.spanContext().spanId}-03`)).toBe(true)
+  })
+
+  it('unsampled: every request still carries the (unsampled) context', async () => {
+    start({ sampler: alwaysOff })
+    await tracer.startActiveSpan('parent', async (span) => {
+      await Promise.all(
+        Array.from({ length: 6 }, (_, i) => (i % 2 ? httpGet(`${base}/`) : fetch(`${base}/`).then((r) => r.text()))),
+      )
+      span.end()
+    })
+    expect(seen).toHaveLength(6)
+    for (const h of seen) expect(h.traceparent).toMatch(/-02$/)
+  })
+})
+
 describe('two undici copies publishing for one request', () => {
   it('creates one span and injects once', async () => {
     start()

@@ -61,7 +61,7 @@ interface NodeClientRequest {
 
 interface Outgoing {
   span: Span
-  /** The first header value we injected: lets a second undici copy recognise the same request. */
+  /** A header value we injected that names this span: lets a second undici copy recognise the request. */
   marker: string | undefined
 }
 
@@ -106,6 +106,7 @@ function begin(
   rootSpans: boolean,
   setter: TextMapSetter<unknown>,
   describe: (span: Span) => void,
+  keepMarker: boolean,
 ): void {
   const ctx = activeContext()
   if (isTracingSuppressed(ctx)) return
@@ -123,18 +124,24 @@ function begin(
     injectCtx = contextWithSpan(ctx, span)
   }
   let marker: string | undefined
-  const recording: TextMapSetter<unknown> = {
-    set(carrier, key, value) {
-      marker ??= value
-      setter.set(carrier, key, value)
-    },
-  }
+  // a value with the span id in it is unique to this request (baggage, say, is not)
+  const spanId = keepMarker && span?.isRecording() ? span.spanContext().spanId : undefined
+  const recording: TextMapSetter<unknown> =
+    spanId === undefined
+      ? setter
+      : {
+          set(carrier, key, value) {
+            if (marker === undefined && value.includes(spanId)) marker = value
+            setter.set(carrier, key, value)
+          },
+        }
   try {
     provider.propagator.inject(injectCtx, request, recording)
   } catch {
     // a broken propagator must not break the user's request
   }
-  if (!span) return
+  // an unsampled span records nothing, so there is nothing to end; its headers are already out
+  if (!span?.isRecording()) return
   if (marker !== undefined) {
     if (injectedMarkers.size >= MAX_MARKERS) injectedMarkers.clear()
     injectedMarkers.add(marker)
@@ -189,18 +196,24 @@ function undiciHeaderNames(request: UndiciRequest): string[] {
   return []
 }
 
-function undiciHeaderValues(request: UndiciRequest): string[] {
+/** True when the request carries a header value we injected into a request still in flight. */
+function carriesOurMarker(request: UndiciRequest): boolean {
   const h = request.headers
-  if (Array.isArray(h)) return h.filter((_, i) => i % 2 === 1).map(String)
-  if (typeof h === 'string') return h.split('\r\n').map((line) => line.slice(line.indexOf(':') + 1).trim())
-  return []
+  if (Array.isArray(h)) {
+    for (let i = 1; i < h.length; i += 2) if (injectedMarkers.has(String(h[i]))) return true
+    return false
+  }
+  if (typeof h === 'string') {
+    for (const line of h.split('\r\n')) if (injectedMarkers.has(line.slice(line.indexOf(':') + 1).trim())) return true
+  }
+  return false
 }
 
 function onUndiciCreate({ request }: { request: UndiciRequest }, rootSpans: boolean): void {
   if (!request || typeof request.addHeader !== 'function' || inflight.has(request)) return
   // Two undici copies (Node's bundled one and an installed one) can both publish for one
   // request: if it already carries a header we injected for a request in flight, it is ours.
-  if (injectedMarkers.size > 0 && undiciHeaderValues(request).some((v) => injectedMarkers.has(v))) return
+  if (injectedMarkers.size > 0 && carriesOurMarker(request)) return
   const present = undiciHeaderNames(request)
   const setter: TextMapSetter<unknown> = {
     set(carrier, key, value) {
@@ -208,17 +221,24 @@ function onUndiciCreate({ request }: { request: UndiciRequest }, rootSpans: bool
       if (!present.includes(key)) (carrier as UndiciRequest).addHeader?.(key, value)
     },
   }
-  begin(request, request.method, rootSpans, setter, (span) => {
-    const origin = String(request.origin ?? '')
-    span.setAttribute(ATTR_URL_FULL, redactUrl(origin + (request.path ?? '')))
-    try {
-      const url = new URL(origin)
-      span.setAttribute(ATTR_SERVER_ADDRESS, url.hostname.replace(/^\[|\]$/g, ''))
-      span.setAttribute(ATTR_SERVER_PORT, url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80)
-    } catch {
-      // an origin we cannot parse: no address attributes
-    }
-  })
+  begin(
+    request,
+    request.method,
+    rootSpans,
+    setter,
+    (span) => {
+      const origin = String(request.origin ?? '')
+      span.setAttribute(ATTR_URL_FULL, redactUrl(origin + (request.path ?? '')))
+      try {
+        const url = new URL(origin)
+        span.setAttribute(ATTR_SERVER_ADDRESS, url.hostname.replace(/^\[|\]$/g, ''))
+        span.setAttribute(ATTR_SERVER_PORT, url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80)
+      } catch {
+        // an origin we cannot parse: no address attributes
+      }
+    },
+    true,
+  )
 }
 
 function onUndiciHeaders({ request, response }: { request: object; response: UndiciResponse }): void {
@@ -238,15 +258,22 @@ const httpSetter: TextMapSetter<unknown> = {
 
 function onHttpCreated({ request }: { request: NodeClientRequest }, rootSpans: boolean): void {
   if (!request || typeof request.setHeader !== 'function' || inflight.has(request)) return
-  begin(request, request.method, rootSpans, httpSetter, (span) => {
-    const protocol = request.protocol ?? 'http:'
-    const hostHeader = request.getHeader('host')
-    const authority = typeof hostHeader === 'string' && hostHeader ? hostHeader : (request.host ?? 'localhost')
-    span.setAttribute(ATTR_URL_FULL, redactUrl(`${protocol}//${authority}${request.path ?? '/'}`))
-    if (request.host) span.setAttribute(ATTR_SERVER_ADDRESS, request.host.replace(/^\[|\]$/g, ''))
-    const portMatch = /:(\d+)$/.exec(authority)
-    span.setAttribute(ATTR_SERVER_PORT, portMatch ? Number(portMatch[1]) : protocol === 'https:' ? 443 : 80)
-  })
+  begin(
+    request,
+    request.method,
+    rootSpans,
+    httpSetter,
+    (span) => {
+      const protocol = request.protocol ?? 'http:'
+      const hostHeader = request.getHeader('host')
+      const authority = typeof hostHeader === 'string' && hostHeader ? hostHeader : (request.host ?? 'localhost')
+      span.setAttribute(ATTR_URL_FULL, redactUrl(`${protocol}//${authority}${request.path ?? '/'}`))
+      if (request.host) span.setAttribute(ATTR_SERVER_ADDRESS, request.host.replace(/^\[|\]$/g, ''))
+      const portMatch = /:(\d+)$/.exec(authority)
+      span.setAttribute(ATTR_SERVER_PORT, portMatch ? Number(portMatch[1]) : protocol === 'https:' ? 443 : 80)
+    },
+    false,
+  )
   // A request destroyed without an error or a response publishes nothing more: end on close.
   if (inflight.has(request)) request.once?.('close', () => setImmediate(finish, request))
 }
