@@ -111,6 +111,9 @@ interface PendingPoolQuery {
   /** Epoch ms when pool.query was called: the query span starts there, wait included. */
   startTime: number
   started: boolean
+  text: unknown
+  /** The caller's context. */
+  ctx: Context
 }
 
 interface Submittable {
@@ -452,35 +455,23 @@ function wrapPoolQuery(original: Method): Method {
     if (typeof text === 'function' || text === null || text === undefined || !wanted(ctx)) {
       return original.call(this, text, values, callback)
     }
-    if (typeof values === 'function') {
-      callback = values
-      values = undefined
+    // The Client#query that pg-pool makes once it has a connection finds `pending` in its context
+    // (Pool#connect restores it there); the user's callback runs inside that query's callback,
+    // so in the caller's context too.
+    const pending: PendingPoolQuery = {
+      startTime: performance.timeOrigin + performance.now(),
+      started: false,
+      text,
+      ctx,
     }
-    const pending: PendingPoolQuery = { startTime: performance.timeOrigin + performance.now(), started: false }
-    // the Client#query that pg-pool makes once it has a connection reads `pending` from the context
-    const inner = ctx.setValue(POOL_QUERY, pending)
-    const pool = this as PgPool
-    if (typeof callback === 'function') {
-      const userCallback = callback as Callback
-      const done = function (this: unknown, error: unknown, result: unknown) {
-        if (error && !pending.started) checkoutFailed(ctx, pool, text, pending, error)
-        return withContext(ctx, () => userCallback.call(this, error, result))
-      }
-      return withContext(inner, () => original.call(this, text, values, done))
-    }
-    const result = withContext(inner, () => original.call(this, text, values)) as PromiseLike<unknown>
-    if (result && typeof result.then === 'function') {
-      result.then(undefined, (error: unknown) => {
-        if (!pending.started) checkoutFailed(ctx, pool, text, pending, error)
-      })
-    }
-    return result
+    return withContext(ctx.setValue(POOL_QUERY, pending), () => original.call(this, text, values, callback))
   }
 }
 
 /** pool.query failed before it had a connection (pool timeout, server down): still a span, with the error. */
-function checkoutFailed(ctx: Context, pool: PgPool, text: unknown, pending: PendingPoolQuery, error: unknown): void {
+function checkoutFailed(pool: PgPool, pending: PendingPoolQuery, error: unknown): void {
   pending.started = true
+  const { ctx, text } = pending
   const sql = typeof text === 'string' ? text : textOf(text as Submittable)
   const info = typeof sql === 'string' ? sqlInfo(sql) : undefined
   const span = tracer.startSpan(
@@ -533,6 +524,10 @@ function wrapPoolConnect(original: Method): Method {
       const userCallback = callback as Callback
       const result = original.call(this, function (this: unknown, error: unknown, client: unknown, release: unknown) {
         if (!error) checkedOut(client)
+        else {
+          const pending = ctx.getValue(POOL_QUERY) as PendingPoolQuery | undefined
+          if (pending && !pending.started) checkoutFailed(pool, pending, error)
+        }
         return withContext(ctx, () => userCallback.call(this, error, client, release))
       })
       snapshot ??= poolSnapshot(pool)
