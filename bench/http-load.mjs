@@ -48,15 +48,22 @@ export async function runHttpBenchmark({ title, serverScript, path }) {
   const base = mean(throughput.untraced.map((r) => r.rps))
   const baseP99 = latency.untraced.p99 || 1
   console.log('')
-  console.log('condition       req/s     ratio   p99 (max load)   p99 @%d req/s   p99 ratio   OTLP bytes', FIXED_RATE)
+  const baseCpu = mean(throughput.untraced.map((r) => r.cpuPerRequest))
+  console.log(
+    'condition       req/s     ratio   CPU µs/req   CPU ratio   p99 (max load)   p99 @%d req/s   p99 ratio   OTLP bytes',
+    FIXED_RATE,
+  )
   for (const condition of CONDITIONS) {
     const rps = mean(throughput[condition].map((r) => r.rps))
     const p99 = mean(throughput[condition].map((r) => r.p99))
+    const cpu = mean(throughput[condition].map((r) => r.cpuPerRequest))
     console.log(
       [
         condition.padEnd(14),
         rps.toFixed(0).padStart(7),
         `${((rps / base) * 100).toFixed(1)}%`.padStart(8),
+        cpu.toFixed(0).padStart(12),
+        `${(cpu / baseCpu).toFixed(2)}x`.padStart(11),
         `${p99.toFixed(1)} ms`.padStart(16),
         `${latency[condition].p99.toFixed(1)} ms`.padStart(15),
         `${(latency[condition].p99 / baseP99).toFixed(2)}x`.padStart(11),
@@ -76,7 +83,11 @@ async function measure(serverScript, condition, sinkUrl, path, { rate }) {
     })
     const url = `http://127.0.0.1:${port}${path}`
     await autocannon(url, 1, rate) // warm-up: JIT, connection pools, first export
-    return await autocannon(url, SECONDS, rate)
+    const cpuBefore = await cpuOf(child)
+    const result = await autocannon(url, SECONDS, rate)
+    const cpu = (await cpuOf(child)) - cpuBefore
+    // CPU per request (server process, export included): robust when the machine is shared
+    return { ...result, cpuPerRequest: cpu / Math.max(1, result.total) }
   } finally {
     child.kill()
     await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve()))
@@ -98,11 +109,19 @@ function autocannon(url, seconds, rate) {
       try {
         const r = JSON.parse(out)
         if (r.non2xx || r.errors) reject(new Error(`${url}: ${r.non2xx} non-2xx, ${r.errors} errors`))
-        else resolve({ rps: r.requests.average, p99: r.latency.p99 })
+        else resolve({ rps: r.requests.average, p99: r.latency.p99, total: r.requests.total })
       } catch (error) {
         reject(error)
       }
     })
+  })
+}
+
+/** The server process's CPU time so far (user + system), µs. */
+function cpuOf(child) {
+  return new Promise((resolve) => {
+    child.once('message', (m) => resolve(m.cpu))
+    child.send('cpu')
   })
 }
 
@@ -148,5 +167,11 @@ export async function setUpCondition(condition, sinkUrl, instrumentationFor) {
 export function listening(server) {
   // exit through process.exit so --cpu-prof and friends can write their files
   process.on('SIGTERM', () => process.exit(0))
+  process.on('message', (m) => {
+    if (m === 'cpu') {
+      const { user, system } = process.cpuUsage()
+      process.send({ cpu: user + system })
+    }
+  })
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }))
 }
