@@ -13,10 +13,10 @@ import { observe } from './result.js'
 import { tracer } from './tracer.js'
 
 /**
- * The module's global interceptor, put first among the global interceptors: it names the request's
- * server span, runs the pipes and the handler with that span active (a Fastify body parser can
- * lose the context on the way), and notes what they throw. Outside HTTP (microservices,
- * websockets) it times the handler in an INTERNAL span named `Controller.handler`.
+ * The module's global interceptor, for handlers outside HTTP (microservices, websockets): times
+ * each in an INTERNAL span named `Controller.handler`. The HTTP application drops it from its
+ * routes (see `TracingModule.configure`); the HTTP branch below serves a hybrid application that
+ * shares its configuration with a microservice.
  */
 export class TracingInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {

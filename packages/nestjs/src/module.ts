@@ -14,7 +14,7 @@ import { APP_INTERCEPTOR, ApplicationConfig, HttpAdapterHost, ModulesContainer }
 import { type CaptureHeaders, ensureStarted, type IgnorePaths, type Span } from '@threadline/core'
 import { TracingInterceptor } from './interceptor.js'
 import { instrumentEnhancer } from './pipeline.js'
-import { serverSpanMiddleware } from './request.js'
+import { serverSpanMiddleware, TracingExceptionFilter, TracingGuard } from './request.js'
 import { TracingService } from './service.js'
 import { tracer } from './tracer.js'
 
@@ -86,18 +86,21 @@ export class TracingModule implements NestModule {
       this.options,
     )
     adapter.use(middleware)
+    // HTTP routes get a guard (naming) and a filter (errors) instead of the interceptor: Nest
+    // skips its Observable machinery on routes without interceptors, a large share of a request.
+    const interceptors = this.config.getGlobalInterceptors()
+    const ours = interceptors.findIndex((i) => i instanceof TracingInterceptor)
+    if (ours >= 0) interceptors.splice(ours, 1)
+    this.config.getGlobalGuards().unshift(new TracingGuard())
+    this.config.getGlobalFilters().unshift(new TracingExceptionFilter(adapter))
     this.instrumentEnhancers()
   }
 
-  /** Our interceptor goes first, so it sees what every other interceptor throws. */
   private instrumentEnhancers(): void {
     const spans = this.options.pipelineSpans === true
-    const interceptors = this.config.getGlobalInterceptors()
-    const ours = interceptors.findIndex((i) => i instanceof TracingInterceptor)
-    if (ours > 0) interceptors.unshift(...interceptors.splice(ours, 1))
     const seen = new Set<unknown>()
     const visit = (instance: unknown) => {
-      if (instance instanceof TracingInterceptor || seen.has(instance)) return
+      if (isOurs(instance) || seen.has(instance)) return
       seen.add(instance)
       instrumentEnhancer(instance, spans)
     }
@@ -118,6 +121,14 @@ export class TracingModule implements NestModule {
       }
     }
   }
+}
+
+function isOurs(instance: unknown): boolean {
+  return (
+    instance instanceof TracingInterceptor ||
+    instance instanceof TracingGuard ||
+    instance instanceof TracingExceptionFilter
+  )
 }
 
 function tracingModule(

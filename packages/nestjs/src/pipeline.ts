@@ -1,8 +1,9 @@
 /**
  * Guards, pipes, interceptors and exception filters, seen from inside. Nest calls these through
  * the instances it created when the application started, so the module wraps the methods of
- * those instances (never Nest's own classes): a guard that refuses a request is recorded on the
- * server span, and, with `pipelineSpans`, each enhancer call is an INTERNAL span named by class.
+ * those instances (never Nest's own classes): a guard that refuses a request and the exception a
+ * filter answers are recorded on the server span, and, with `pipelineSpans`, each enhancer call
+ * is an INTERNAL span named by class.
  */
 import type { ArgumentsHost, CallHandler, ExecutionContext } from '@nestjs/common'
 import { contextWithSpan, recordError, type Span, SpanKind, withContext } from '@threadline/core'
@@ -29,10 +30,10 @@ export function instrumentEnhancer(instance: unknown, spans: boolean): void {
   const target = instance as Enhancer
   const name = (instance as object).constructor?.name || 'Anonymous'
   wrap(target, 'canActivate', (fn) => tracedGuard(fn, name, spans))
+  wrap(target, 'catch', (fn) => tracedFilter(fn, name, spans))
   if (!spans) return
   wrap(target, 'intercept', (fn) => tracedInterceptor(fn, name))
   wrap(target, 'transform', (fn) => tracedPipe(fn, name))
-  wrap(target, 'catch', (fn) => tracedFilter(fn, name))
 }
 
 function wrap(target: Enhancer, key: string, make: (fn: Method) => Method): void {
@@ -162,13 +163,14 @@ function tracedInterceptor(fn: Method, name: string): Method {
   } as unknown as Method
 }
 
-function tracedFilter(fn: Method, name: string): Method {
+function tracedFilter(fn: Method, name: string, spans: boolean): Method {
   const catchFn = fn as unknown as (exception: unknown, host: ArgumentsHost) => unknown
   return function (this: unknown, exception: unknown, host: ArgumentsHost) {
     const trace = httpTrace(host)
     if (!trace?.handle.recording) return catchFn.call(this, exception, host)
     // the exception this filter turns into a response is the request's error
     noteError(trace, exception)
+    if (!spans) return catchFn.call(this, exception, host)
     const span = startChild(trace, name, NESTJS_TYPE_FILTER)
     let result: unknown
     try {

@@ -4,7 +4,8 @@
  * `ExecutionContext` by the first enhancer that sees the request.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
-import type { ExecutionContext } from '@nestjs/common'
+import type { ArgumentsHost, CanActivate, ExceptionFilter, ExecutionContext, HttpServer } from '@nestjs/common'
+import { BaseExceptionFilter } from '@nestjs/core'
 import {
   type CaptureHeaders,
   type IgnorePaths,
@@ -107,5 +108,32 @@ function runHook(fn: () => void): void {
     fn()
   } catch {
     // a user's hook never breaks the request
+  }
+}
+
+/**
+ * Put first among the global guards of the HTTP application: names the server span before any
+ * other guard can refuse the request. It lets every request through.
+ */
+export class TracingGuard implements CanActivate {
+  canActivate(context: ExecutionContext): boolean {
+    if (context.getType() === 'http') describeRequest(context)
+    return true
+  }
+}
+
+/**
+ * Put last among the global exception filters (it catches what no other filter does): notes the
+ * exception on the server span, then answers exactly as Nest's built-in handler would.
+ */
+export class TracingExceptionFilter implements ExceptionFilter {
+  private readonly fallback: BaseExceptionFilter
+  constructor(adapter: HttpServer) {
+    this.fallback = new BaseExceptionFilter(adapter)
+  }
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    if (host.getType() === 'http') noteError(traceOf(host.switchToHttp().getRequest()), exception)
+    this.fallback.catch(exception, host)
   }
 }

@@ -1,4 +1,4 @@
-import { Module, VersioningType } from '@nestjs/common'
+import { type ArgumentsHost, Catch, type INestApplication, Module, VersioningType } from '@nestjs/common'
 import { afterEach, describe, expect, it } from 'vitest'
 import { TracingModule } from '../src/index.js'
 import {
@@ -42,10 +42,11 @@ describe.each(platforms)('on platform-%s', (platform: Platform) => {
     running = undefined
   })
 
-  async function app(prefix = 'api') {
+  async function app(prefix = 'api', setup?: (a: INestApplication) => void) {
     running = await start(AppModule, platform, (a) => {
       if (prefix) a.setGlobalPrefix(prefix)
       a.enableVersioning({ type: VersioningType.URI })
+      setup?.(a)
     })
     return running.url
   }
@@ -159,6 +160,17 @@ describe.each(platforms)('on platform-%s', (platform: Platform) => {
       expect(exceptionEvents(span)).toHaveLength(0)
     })
 
+    it('a global guard of the application that refuses is recorded too, and the span is named', async () => {
+      const url = await app('api', (a) =>
+        a.useGlobalGuards({ canActivate: (ctx) => !ctx.switchToHttp().getRequest().headers['x-block'] }),
+      )
+      const res = await fetch(`${url}/api/cats/1`, { headers: { 'x-block': '1' } })
+      expect(res.status).toBe(403)
+      const span = await serverSpan()
+      expect(span.name).toBe('GET /api/cats/:id')
+      expect(span.attributes['nestjs.guard.rejected']).toBe('Object')
+    })
+
     it('a request the guard lets through has no rejection', async () => {
       const url = await app()
       const res = await fetch(`${url}/api/secure/slow/1`, { headers: { 'x-token': 'secret' } })
@@ -214,6 +226,24 @@ describe.each(platforms)('on platform-%s', (platform: Platform) => {
       const span = await serverSpan()
       expect(span.status.code).toBe(0)
       expect(exceptionEvents(span)).toHaveLength(0)
+    })
+
+    it("the application's own catch-all global filter still answers, and the error is recorded", async () => {
+      @Catch()
+      class CatchAll {
+        catch(_e: unknown, host: ArgumentsHost) {
+          const res = host.switchToHttp().getResponse()
+          if (typeof res.code === 'function') res.code(599).send('caught')
+          else res.status(599).send('caught')
+        }
+      }
+      const url = await app('api', (a) => a.useGlobalFilters(new CatchAll()))
+      const res = await fetch(`${url}/api/pipeline/handler-error`)
+      expect(res.status).toBe(599)
+      expect(await res.text()).toBe('caught')
+      const span = await serverSpan()
+      expect(span.status.code).toBe(2)
+      expect(exceptionEvents(span)[0]?.attributes['exception.message']).toBe('the handler exploded')
     })
 
     it('an error an exception filter turns into a response is still recorded', async () => {
