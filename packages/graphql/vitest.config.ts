@@ -3,5 +3,10 @@ import { defineProject } from 'vitest/config'
 export default defineProject({
   resolve: { conditions: ['@threadline/source'] },
   ssr: { resolve: { conditions: ['@threadline/source'] } },
-  test: { name: 'graphql', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 20_000 },
+  test: {
+    name: 'graphql',
+    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
+    globalSetup: ['test/install-apollo-fixture.ts'],
+    testTimeout: 20_000,
+  },
 })

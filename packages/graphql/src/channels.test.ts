@@ -22,13 +22,17 @@ afterAll(async () => {
 beforeEach(() => exporter.reset())
 
 /** parse, validate and execute, as a server does, inside a SERVER span. */
-function run(source: string, variableValues?: Record<string, unknown>, operationName?: string) {
+function run(
+  source: string,
+  variableValues?: Record<string, unknown>,
+  operationName?: string,
+): Promise<{ errors?: ReadonlyArray<{ message: string }> }> {
   return inServerSpan(async () => {
     let document: graphql.DocumentNode
     try {
       document = graphql.parse(source)
     } catch (error) {
-      return { errors: [error] }
+      return { errors: [error as graphql.GraphQLError] }
     }
     const errors = graphql.validate(schema, document)
     if (errors.length) return { errors }

@@ -1,14 +1,18 @@
 /**
- * graphql 17's front door: it publishes `graphql:parse`, `:validate`, `:execute`, `:subscribe`
- * and `:resolve` TracingChannels, so subscribing is all it takes, whatever server runs it.
+ * graphql 17's front door: it publishes `graphql:parse`, `:validate`, `:execute` and
+ * `:subscribe` TracingChannels, so subscribing is all it takes, whatever server runs graphql-js.
  * (graphql 16 publishes nothing: there `instrumentSchema` and the server plugins do the work.)
+ *
+ * Resolvers are not traced through `graphql:resolve`: with a subscriber, graphql wraps every
+ * field's resolver (default ones included) in a channel call, which tripled execution time in
+ * bench/graphql.bench.mjs. The schema's user resolvers are wrapped instead (`instrumentSchema`,
+ * once per schema, at its first execution), and default resolvers cost nothing.
  */
 import type { AsyncLocalStorage } from 'node:async_hooks'
 import dc from 'node:diagnostics_channel'
 import { activeContext, type Context, ensureStarted, type Span } from '@threadline/core'
 import { SPAN_GRAPHQL_PARSE, SPAN_GRAPHQL_VALIDATE } from './attributes.js'
 import type { DocumentLike } from './document.js'
-import { dottedPathDepth, type FieldSpan, mergeKey } from './fields.js'
 import {
   type ExecutionResultLike,
   endParse,
@@ -20,6 +24,7 @@ import {
   startPhase,
 } from './operation.js'
 import { type GraphQLTracingOptions, type ResolvedOptions, resolveOptions } from './options.js'
+import { instrumentSchema, type SchemaLike } from './schema.js'
 
 // The messages graphql 17 publishes (graphql/diagnostics.d.ts), as far as we read them.
 interface PhaseMessage {
@@ -28,6 +33,7 @@ interface PhaseMessage {
   [SPAN]?: Span
 }
 interface OperationMessage {
+  schema: SchemaLike
   document: DocumentLike
   operationName: string | undefined
   rawVariableValues: Readonly<Record<string, unknown>> | null | undefined
@@ -35,26 +41,13 @@ interface OperationMessage {
   result?: unknown
   [OPERATION]?: OperationTrace
 }
-interface ResolveMessage {
-  fieldName: string
-  parentType: string
-  fieldType: string
-  isDefaultResolver: boolean
-  readonly fieldPath: string
-  error?: unknown
-  result?: unknown
-  [CALL]?: { field: FieldSpan; op: OperationTrace; start: number; path: string }
-}
-
 const SPAN = Symbol('threadline.graphql.span')
 const OPERATION = Symbol('threadline.graphql.operation')
-const CALL = Symbol('threadline.graphql.call')
 
 const parseChannel = dc.tracingChannel<unknown, PhaseMessage & object>('graphql:parse')
 const validateChannel = dc.tracingChannel<unknown, PhaseMessage & object>('graphql:validate')
 const executeChannel = dc.tracingChannel<unknown, OperationMessage>('graphql:execute')
 const subscribeChannel = dc.tracingChannel<unknown, OperationMessage>('graphql:subscribe')
-const resolveChannel = dc.tracingChannel<unknown, ResolveMessage>('graphql:resolve')
 
 /**
  * Core's async context storage, shared process-wide under this symbol (see core's context.ts):
@@ -68,6 +61,7 @@ function contextStorage(): AsyncLocalStorage<Context> {
   return shared.storage
 }
 
+let userOptions: GraphQLTracingOptions = {}
 let options: ResolvedOptions = resolveOptions()
 let subscribed = false
 
@@ -93,6 +87,7 @@ const validateHandlers = phaseHandlers(SPAN_GRAPHQL_VALIDATE, 'validate', endVal
 
 function startOperationStore(message: OperationMessage): Context {
   const ctx = activeContext()
+  instrumentSchema(message.schema, userOptions)
   const current = operationOf(ctx, undefined)
   // A server plugin already started this execution's operation and runs it in its context.
   if (current && !current.ended && !current.claimed && current.document === message.document) {
@@ -125,49 +120,13 @@ const operationHandlers = {
   error() {},
 }
 
-function startResolveStore(message: ResolveMessage): Context {
-  const ctx = activeContext()
-  const op = operationOf(ctx, undefined)
-  // hot path: default resolvers (most fields) leave here, before the path string is built.
-  if (op === undefined || !op.tracing || op.ended || (message.isDefaultResolver && op.options.ignoreTrivialResolvers))
-    return ctx
-  const path = message.fieldPath
-  if (op.options.depth !== Number.POSITIVE_INFINITY && dottedPathDepth(path) > op.options.depth) return ctx
-  const field = op.fieldSpan({
-    parentType: message.parentType,
-    fieldName: message.fieldName,
-    fieldType: message.fieldType,
-    path,
-    key: op.options.mergeListItems ? mergeKey(path) : path,
-  })
-  if (field === undefined) return ctx
-  message[CALL] = { field, op, start: op.begin(field), path }
-  return field.ctx
-}
-
-function endResolve(message: ResolveMessage): void {
-  const call = message[CALL]
-  if (call === undefined) return
-  message[CALL] = undefined
-  call.op.finish(call.field, call.start, message.error, call.path)
-}
-
-const resolveHandlers = {
-  start() {},
-  end(message: ResolveMessage) {
-    if (settled(message)) endResolve(message)
-  },
-  asyncStart() {},
-  asyncEnd: endResolve,
-  error() {},
-}
-
 /**
  * Subscribes to graphql 17's tracing channels (once per process; later calls only change the
  * options). Returns a function that unsubscribes.
  */
-export function instrumentGraphql(userOptions: GraphQLTracingOptions = {}): () => void {
-  options = resolveOptions(userOptions)
+export function instrumentGraphql(given: GraphQLTracingOptions = {}): () => void {
+  userOptions = given
+  options = resolveOptions(given)
   ensureStarted()
   if (subscribed) return uninstrumentGraphql
   subscribed = true
@@ -178,14 +137,7 @@ export function instrumentGraphql(userOptions: GraphQLTracingOptions = {}): () =
   executeChannel.subscribe(operationHandlers)
   subscribeChannel.start.bindStore(storage, startOperationStore as (message: unknown) => Context)
   subscribeChannel.subscribe(operationHandlers)
-  resolveChannel.start.bindStore(storage, startResolveStore as (message: unknown) => Context)
-  resolveChannel.subscribe(resolveHandlers)
   return uninstrumentGraphql
-}
-
-/** Options for the first front door that enables the channels, unless the user set some. */
-export function enableChannels(userOptions: GraphQLTracingOptions | undefined): void {
-  if (!subscribed) instrumentGraphql(userOptions)
 }
 
 function uninstrumentGraphql(): void {
@@ -198,6 +150,4 @@ function uninstrumentGraphql(): void {
   executeChannel.unsubscribe(operationHandlers)
   subscribeChannel.start.unbindStore(storage)
   subscribeChannel.unsubscribe(operationHandlers)
-  resolveChannel.start.unbindStore(storage)
-  resolveChannel.unsubscribe(resolveHandlers)
 }

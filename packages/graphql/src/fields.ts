@@ -21,15 +21,11 @@ import {
   graphqlResolverSpanName,
 } from './attributes.js'
 
-/** One resolver call as every front door describes it. */
-export interface FieldCall {
+/** The field a resolver belongs to. */
+export interface FieldInfo {
   parentType: string
   fieldName: string
   fieldType: string
-  /** Response path with list indices: `users.3.posts`. */
-  path: string
-  /** Path with list indices replaced by `*` (`users.*.posts`) when calls are merged, else `path`. */
-  key: string
 }
 
 /** A GraphQL response path as graphql-js hands it to resolvers (`info.path`). */
@@ -57,18 +53,6 @@ export function pathStrings(path: ResponsePath): { path: string; key: string } {
   return { path: full, key }
 }
 
-/** The same for the dotted path graphql 17's `graphql:resolve` channel publishes. */
-export function mergeKey(dottedPath: string): string {
-  return dottedPath.replace(/\.\d+(?=\.|$)/g, '.*')
-}
-
-/** Field depth of a dotted path. */
-export function dottedPathDepth(dottedPath: string): number {
-  let depth = 0
-  for (const segment of dottedPath.split('.')) if (!/^\d+$/.test(segment)) depth++
-  return depth
-}
-
 /**
  * The span of one field: either one resolver call, or (merged) every call of one field path
  * across list items, from the first start to the last end, with count and duration statistics.
@@ -88,17 +72,17 @@ export class FieldSpan {
   inFlight = 0
   closed = false
 
-  constructor(tracer: Tracer, call: FieldCall, parent: Context, merged: boolean, marker: symbol) {
-    this.key = call.key
+  constructor(tracer: Tracer, field: FieldInfo, key: string, parent: Context, merged: boolean) {
+    this.key = key
     this.merged = merged
-    this.span = tracer.startSpan(graphqlResolverSpanName(call.parentType, call.fieldName), undefined, parent)
+    this.span = tracer.startSpan(graphqlResolverSpanName(field.parentType, field.fieldName), undefined, parent)
     this.span.setAttributes({
-      [ATTR_GRAPHQL_FIELD_NAME]: call.fieldName,
-      [ATTR_GRAPHQL_FIELD_PATH]: call.key,
-      [ATTR_GRAPHQL_FIELD_TYPE]: call.fieldType,
-      [ATTR_GRAPHQL_PARENT_TYPE]: call.parentType,
+      [ATTR_GRAPHQL_FIELD_NAME]: field.fieldName,
+      [ATTR_GRAPHQL_FIELD_PATH]: key,
+      [ATTR_GRAPHQL_FIELD_TYPE]: field.fieldType,
+      [ATTR_GRAPHQL_PARENT_TYPE]: field.parentType,
     })
-    this.ctx = contextWithSpan(parent, this.span).setValue(marker, this)
+    this.ctx = contextWithSpan(parent, this.span)
   }
 
   /** Marks a call as started; returns its start time. */
@@ -108,7 +92,7 @@ export class FieldSpan {
   }
 
   /** Records the end of a call started with `begin()`; ends the span unless calls are merged. */
-  finish(start: number, error: unknown, path: string): void {
+  finish(start: number, error: unknown, path: ResponsePath): void {
     const end = performance.now()
     const duration = end - start
     this.inFlight--
@@ -122,7 +106,7 @@ export class FieldSpan {
     }
     if (error !== undefined) {
       this.errors++
-      this.recordError(error, path)
+      this.recordError(error, pathStrings(path).path)
     }
     if (!this.merged) this.close()
   }

@@ -28,7 +28,7 @@ import {
   SPAN_GRAPHQL_VALIDATE,
 } from './attributes.js'
 import { type DocumentLike, findOperation, sanitizeDocument } from './document.js'
-import { type FieldCall, FieldSpan } from './fields.js'
+import { type FieldInfo, FieldSpan, pathStrings, type ResponsePath } from './fields.js'
 import type { ResolvedOptions } from './options.js'
 import { renameServerSpan } from './server-span.js'
 import { VERSION } from './version.js'
@@ -37,8 +37,6 @@ export const tracer = getTracer('@threadline/graphql', VERSION)
 
 /** The operation whose resolvers run in a context. */
 const OPERATION_KEY = createContextKey('graphql.operation')
-/** The field span a resolver runs in (so a second front door does not trace the same call). */
-export const FIELD_KEY = createContextKey('graphql.field')
 /** A phase (`parse`, `validate`) a front door is already tracing. */
 const PHASE_KEY = createContextKey('graphql.phase')
 
@@ -62,6 +60,12 @@ export interface OperationArgs {
 }
 
 const byContextValue = new WeakMap<object, OperationTrace>()
+
+/** The fields under one parent field path (`users.*.`), by response name. */
+interface Scope {
+  prefix: string
+  fields: Map<string, FieldSpan>
+}
 const NO_SPAN = new NonRecordingSpan({
   traceId: '00000000000000000000000000000000',
   spanId: '0000000000000000',
@@ -79,7 +83,11 @@ export class OperationTrace {
   /** A second front door saw this same execution and left it to the first. */
   claimed = false
   ended = false
+  /** Field spans by key: `users.*.posts` merged, `users.3.posts` one per call. */
   private readonly fields = new Map<string, FieldSpan>()
+  private readonly root: Scope = { prefix: '', fields: new Map() }
+  private readonly scopes = new WeakMap<ResponsePath, Scope>()
+  private readonly scopesByPrefix = new Map<string, Scope>()
   /** Errors already recorded where they happened (resolver throws), not again at the end. */
   private readonly recorded = new WeakSet<object>()
   private readonly contextValue: object | undefined
@@ -138,16 +146,47 @@ export class OperationTrace {
   }
 
   /**
-   * The span a resolver call runs in, or undefined when the call gets none (not sampled, trivial,
-   * deeper than `depth`). Children are attached to the nearest traced ancestor field.
+   * The span a resolver call at `path` runs in, made on the field's first call. Children are
+   * attached to the nearest traced ancestor field.
    */
-  fieldSpan(call: FieldCall): FieldSpan | undefined {
-    let field = this.fields.get(call.key)
-    if (field === undefined || field.closed) {
-      field = new FieldSpan(tracer, call, this.parentOf(call.key), this.options.mergeListItems, FIELD_KEY)
-      this.fields.set(call.key, field)
+  fieldSpan(path: ResponsePath, field: FieldInfo): FieldSpan {
+    if (!this.options.mergeListItems) {
+      const key = pathStrings(path).path
+      const span = new FieldSpan(tracer, field, key, this.parentOf(key), false)
+      this.fields.set(key, span)
+      return span
     }
-    return field
+    // hot path: calls of a merged field find its span through their parent's path object (one
+    // per parent field, shared by the list items under it) and the field's response name, so the
+    // `users.*.posts` string is built once per parent, not once per call.
+    let parent = path.prev
+    let lists = 0
+    for (; parent !== undefined && typeof parent.key === 'number'; parent = parent.prev) lists++
+    const scope = parent === undefined ? this.root : this.scopeOf(parent, lists)
+    const name = path.key as string
+    let span = scope.fields.get(name)
+    if (span === undefined || span.closed) {
+      const key = scope.prefix + name
+      span = new FieldSpan(tracer, field, key, this.parentOf(key), true)
+      scope.fields.set(name, span)
+      this.fields.set(key, span)
+    }
+    return span
+  }
+
+  /** The scope of the fields under `node`, a field returning `lists` levels of lists. */
+  private scopeOf(node: ResponsePath, lists: number): Scope {
+    let scope = this.scopes.get(node)
+    if (scope === undefined) {
+      const prefix = `${pathStrings(node).key}.${'*.'.repeat(lists)}`
+      scope = this.scopesByPrefix.get(prefix)
+      if (scope === undefined) {
+        scope = { prefix, fields: new Map() }
+        this.scopesByPrefix.set(prefix, scope)
+      }
+      this.scopes.set(node, scope)
+    }
+    return scope
   }
 
   /** Starts a call on a field span; returns its start time. */
@@ -156,7 +195,7 @@ export class OperationTrace {
     return field.begin()
   }
 
-  finish(field: FieldSpan, start: number, error: unknown, path: string): void {
+  finish(field: FieldSpan, start: number, error: unknown, path: ResponsePath): void {
     if (error !== null && typeof error === 'object') this.recorded.add(error)
     field.finish(start, error, path)
     if (--this.inFlight === 0 && this.implicit) this.closeWhenIdle()

@@ -3,9 +3,8 @@
  * `instrumentSchema` wraps the resolvers of user code in place, once per schema.
  */
 import { activeContext, withContext } from '@threadline/core'
-import { enableChannels } from './channels.js'
-import { type FieldSpan, pathDepth, pathStrings, type ResponsePath } from './fields.js'
-import { FIELD_KEY, implicitOperation, type OperationTrace, operationOf } from './operation.js'
+import { type FieldInfo, type FieldSpan, pathDepth, type ResponsePath } from './fields.js'
+import { implicitOperation, type OperationTrace, operationOf } from './operation.js'
 import { type GraphQLTracingOptions, type ResolvedOptions, resolveOptions } from './options.js'
 
 // The parts of graphql-js's schema and resolve info read here (the same in 16 and 17).
@@ -41,7 +40,6 @@ const instrumented = new WeakSet<object>()
 export function instrumentSchema<S extends SchemaLike>(schema: S, options?: GraphQLTracingOptions): S {
   if (instrumented.has(schema)) return schema
   instrumented.add(schema)
-  enableChannels(options)
   const resolved = resolveOptions(options)
   for (const [typeName, type] of Object.entries(schema.getTypeMap())) {
     if (typeName.startsWith('__') || !isObjectType(type)) continue
@@ -68,39 +66,30 @@ const defaultResolver: Resolver = (source, args, contextValue, info) => {
 }
 
 function tracedResolver(resolve: Resolver, parentType: string, field: FieldLike, options: ResolvedOptions): Resolver {
-  const fieldType = String(field.type)
+  const info: FieldInfo = { parentType, fieldName: field.name, fieldType: String(field.type) }
   const isDefault = resolve === defaultResolver
-  return function tracedResolve(source, args, contextValue, info) {
-    const ctx = activeContext()
-    let op = operationOf(ctx, contextValue)
+  return function tracedResolve(source, args, contextValue, resolveInfo) {
+    let op = operationOf(activeContext(), contextValue)
     if (op === undefined) {
-      if (info.variableValues === null || typeof info.variableValues !== 'object') {
-        return resolve(source, args, contextValue, info)
-      }
-      op = implicitOperation(info.variableValues, options)
+      const execution = resolveInfo.variableValues
+      if (execution === null || typeof execution !== 'object') return resolve(source, args, contextValue, resolveInfo)
+      op = implicitOperation(execution, options)
     }
     const opOptions = op.options
-    // hot path: leave before building path strings when the call gets no span.
-    if (!op.tracing || op.ended || (isDefault && opOptions.ignoreTrivialResolvers))
-      return resolve(source, args, contextValue, info)
-    if (opOptions.depth !== Number.POSITIVE_INFINITY && pathDepth(info.path) > opOptions.depth) {
-      return resolve(source, args, contextValue, info)
+    // hot path: calls that get no span leave before any path work.
+    if (!op.tracing || op.ended || (isDefault && opOptions.ignoreTrivialResolvers)) {
+      return resolve(source, args, contextValue, resolveInfo)
     }
-    const { path, key: mergedKey } = pathStrings(info.path)
-    const key = opOptions.mergeListItems ? mergedKey : path
-    // graphql 17's `graphql:resolve` channel already traces this very call
-    const current = ctx.getValue(FIELD_KEY) as FieldSpan | undefined
-    if (current !== undefined && current.key === key) return resolve(source, args, contextValue, info)
-    const span = op.fieldSpan({ parentType, fieldName: field.name, fieldType, path, key })
-    if (span === undefined) return resolve(source, args, contextValue, info)
-    return runResolver(op, span, path, resolve, source, args, contextValue, info)
+    if (opOptions.depth !== Number.POSITIVE_INFINITY && pathDepth(resolveInfo.path) > opOptions.depth) {
+      return resolve(source, args, contextValue, resolveInfo)
+    }
+    return runResolver(op, op.fieldSpan(resolveInfo.path, info), resolve, source, args, contextValue, resolveInfo)
   }
 }
 
 function runResolver(
   op: OperationTrace,
   field: FieldSpan,
-  path: string,
   resolve: Resolver,
   source: unknown,
   args: unknown,
@@ -112,21 +101,21 @@ function runResolver(
   try {
     result = withContext(field.ctx, resolve, source, args, contextValue, info)
   } catch (error) {
-    op.finish(field, start, error, path)
+    op.finish(field, start, error, info.path)
     throw error
   }
   if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
     return (result as PromiseLike<unknown>).then(
       (value) => {
-        op.finish(field, start, value instanceof Error ? value : undefined, path)
+        op.finish(field, start, value instanceof Error ? value : undefined, info.path)
         return value
       },
       (error: unknown) => {
-        op.finish(field, start, error, path)
+        op.finish(field, start, error, info.path)
         throw error
       },
     )
   }
-  op.finish(field, start, result instanceof Error ? result : undefined, path)
+  op.finish(field, start, result instanceof Error ? result : undefined, info.path)
   return result
 }
