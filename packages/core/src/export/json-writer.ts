@@ -14,6 +14,11 @@ ESCAPES[0x0d] = '\\r'
 ESCAPES[0x22] = '\\"'
 ESCAPES[0x5c] = '\\\\'
 
+/** UTF-8 bytes of a literal JSON fragment, made once at module load. */
+export function literal(text: string): Uint8Array {
+  return Buffer.from(text, 'utf8')
+}
+
 export class JsonWriter {
   buf: Buffer
   pos = 0
@@ -51,6 +56,53 @@ export class JsonWriter {
     let pos = this.pos
     for (let i = 0; i < length; i++) buf[pos++] = text.charCodeAt(i)
     this.pos = pos
+  }
+
+  /** Pre-encoded bytes (literal fragments, cached keys). */
+  bytes(bytes: Uint8Array): void {
+    const length = bytes.length
+    this.ensure(length)
+    const buf = this.buf
+    let pos = this.pos
+    for (let i = 0; i < length; i++) buf[pos++] = bytes[i] as number
+    this.pos = pos
+  }
+
+  /** A non-negative safe integer in decimal, without building a string. */
+  digits(value: number): void {
+    if (value >= 1e8) {
+      // split so every step is 32-bit integer arithmetic
+      const high = Math.floor(value / 1e8)
+      this.digits(high)
+      this.paddedDigits(value - high * 1e8, 8)
+      return
+    }
+    this.ensure(8)
+    const buf = this.buf
+    let v = value | 0
+    let count = 1
+    for (let t = v; t >= 10; t = (t / 10) | 0) count++
+    let pos = this.pos + count
+    this.pos = pos
+    do {
+      const q = (v / 10) | 0
+      buf[--pos] = 48 + v - q * 10
+      v = q
+    } while (v > 0)
+  }
+
+  /** `value` as exactly `width` decimal digits, zero-padded (0 <= value < 10^width <= 10^9). */
+  paddedDigits(value: number, width: number): void {
+    this.ensure(width)
+    const buf = this.buf
+    let pos = this.pos + width
+    this.pos = pos
+    let v = value | 0
+    for (let i = 0; i < width; i++) {
+      const q = (v / 10) | 0
+      buf[--pos] = 48 + v - q * 10
+      v = q
+    }
   }
 
   // hot path: most strings are short ASCII without escapes; they are copied byte by byte.

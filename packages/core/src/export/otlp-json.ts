@@ -4,12 +4,58 @@
  * strings. Written straight to bytes rather than as an object tree that JSON.stringify walks again.
  */
 import type { Attributes, AttributeValue, ReadableSpan, SpanLink } from '../span.js'
-import { JsonWriter } from './json-writer.js'
-import { nanosString } from './nanos.js'
+import { JsonWriter, literal } from './json-writer.js'
+import { split, splitNanos } from './nanos.js'
 import { groupByResourceAndScope } from './otlp-grouping.js'
 import { spanFlags } from './otlp-proto.js'
 
+const TRACE_ID = literal('{"traceId":"')
+const SPAN_ID = literal('","spanId":"')
+const QUOTE = literal('"')
+const PARENT = literal(',"parentSpanId":"')
+const FLAGS = literal(',"flags":')
+const NAME = literal(',"name":')
+const KIND = literal(',"kind":')
+const START = literal(',"startTimeUnixNano":"')
+const END = literal('","endTimeUnixNano":"')
+const ATTRIBUTES_AFTER_TIME = literal('","attributes":')
+const STRING_VALUE = literal('{"stringValue":')
+const INT_VALUE = literal('{"intValue":"')
+const CLOSE_INT = literal('"}')
+const CLOSE = literal('}')
+const CLOSE_ATTRIBUTE = literal('}}')
+const TRUE = literal('{"boolValue":true}}')
+const FALSE = literal('{"boolValue":false}}')
+
+/** `{"key":"<key>","value":` per attribute key: keys repeat across spans, so encode each once. */
+const keyCache = new Map<string, Uint8Array>()
+const KEY_CACHE_LIMIT = 4096
+
+function writeKey(w: JsonWriter, key: string, first: boolean): void {
+  if (!first) w.raw(',')
+  let bytes = keyCache.get(key)
+  if (bytes === undefined) {
+    const kw = new JsonWriter(64)
+    kw.raw('{"key":')
+    kw.string(key)
+    kw.raw(',"value":')
+    bytes = kw.finish()
+    if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(key, bytes)
+  }
+  w.bytes(bytes)
+}
+
+/** Epoch nanoseconds of a span time, as digits (the quotes are written by the caller). */
+function writeNanos(w: JsonWriter, time: number): void {
+  splitNanos(time)
+  if (split.ms > 0) {
+    w.digits(split.ms)
+    w.paddedDigits(split.ns, 6)
+  } else w.digits(Math.max(0, split.ns))
+}
+
 let shared: JsonWriter | undefined
+const MAX_KEPT_BUFFER = 4 * 1024 * 1024
 
 /** Encodes spans as an OTLP `ExportTraceServiceRequest` in JSON (UTF-8 bytes). */
 export function encodeTraceRequestJsonBytes(spans: readonly ReadableSpan[]): Uint8Array {
@@ -56,7 +102,8 @@ export function encodeTraceRequestJsonBytes(spans: readonly ReadableSpan[]): Uin
     w.raw(']}')
     return w.finish()
   } finally {
-    shared = w
+    // keep the buffer for the next batch unless one huge batch grew it
+    shared = w.buf.length <= MAX_KEPT_BUFFER ? w : undefined
   }
 }
 
@@ -70,25 +117,41 @@ export function encodeTraceRequestJson(spans: readonly ReadableSpan[]): string {
 function span(w: JsonWriter, s: ReadableSpan): void {
   const sc = s.spanContext()
   const parent = s.parentSpanContext
-  w.raw(`{"traceId":"${sc.traceId}","spanId":"${sc.spanId}"`)
+  w.bytes(TRACE_ID)
+  w.raw(sc.traceId)
+  w.bytes(SPAN_ID)
+  w.raw(sc.spanId)
+  w.bytes(QUOTE)
   const traceState = sc.traceState?.serialize()
   if (traceState) {
     w.raw(',"traceState":')
     w.string(traceState)
   }
-  if (parent?.spanId) w.raw(`,"parentSpanId":"${parent.spanId}"`)
-  w.raw(`,"flags":${spanFlags(sc.traceFlags, parent?.isRemote)},"name":`)
+  if (parent?.spanId) {
+    w.bytes(PARENT)
+    w.raw(parent.spanId)
+    w.bytes(QUOTE)
+  }
+  w.bytes(FLAGS)
+  w.digits(spanFlags(sc.traceFlags, parent?.isRemote))
+  w.bytes(NAME)
   w.string(s.name)
-  w.raw(
-    `,"kind":${s.kind + 1},"startTimeUnixNano":"${nanosString(s.startTime)}","endTimeUnixNano":"${nanosString(s.endTime)}","attributes":`,
-  )
+  w.bytes(KIND)
+  w.digits(s.kind + 1)
+  w.bytes(START)
+  writeNanos(w, s.startTime)
+  w.bytes(END)
+  writeNanos(w, s.endTime)
+  w.bytes(ATTRIBUTES_AFTER_TIME)
   attributes(w, s.attributes)
   if (s.droppedAttributesCount) w.raw(`,"droppedAttributesCount":${s.droppedAttributesCount}`)
   if (s.events.length > 0) {
     w.raw(',"events":[')
     for (let i = 0; i < s.events.length; i++) {
       const e = s.events[i]!
-      w.raw(`${i ? ',' : ''}{"timeUnixNano":"${nanosString(e.time)}","name":`)
+      w.raw(i ? ',{"timeUnixNano":"' : '{"timeUnixNano":"')
+      writeNanos(w, e.time)
+      w.raw('","name":')
       w.string(e.name)
       w.raw(',"attributes":')
       attributes(w, e.attributes)
@@ -140,14 +203,36 @@ function attributes(w: JsonWriter, attrs: Attributes): void {
   for (const key in attrs) {
     const value = attrs[key]
     if (value === undefined || value === null) continue
-    w.raw(first ? '{"key":' : ',{"key":')
+    writeKey(w, key, first)
     first = false
-    w.string(key)
-    w.raw(',"value":')
-    anyValue(w, value)
-    w.raw('}')
+    topValue(w, value)
   }
   w.raw(']')
+}
+
+// hot path: the value of a top-level attribute, with the KeyValue's closing brace.
+function topValue(w: JsonWriter, value: AttributeValue): void {
+  switch (typeof value) {
+    case 'string':
+      w.bytes(STRING_VALUE)
+      w.string(value)
+      w.bytes(CLOSE_ATTRIBUTE)
+      return
+    case 'boolean':
+      w.bytes(value ? TRUE : FALSE)
+      return
+    case 'number':
+      if (Number.isSafeInteger(value) && value >= 0) {
+        w.bytes(INT_VALUE)
+        w.digits(value)
+        w.bytes(CLOSE_INT)
+        w.bytes(CLOSE)
+        return
+      }
+      break
+  }
+  anyValue(w, value)
+  w.bytes(CLOSE)
 }
 
 function anyValue(w: JsonWriter, value: AttributeValue | null | undefined): void {

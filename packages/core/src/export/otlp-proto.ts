@@ -15,6 +15,7 @@ export const SPAN_FLAGS_CONTEXT_IS_REMOTE = 0x200
 
 const resourceCache = new WeakMap<Resource, Uint8Array>()
 let shared: ProtoWriter | undefined
+const MAX_KEPT_BUFFER = 4 * 1024 * 1024
 
 /** Encodes spans as an OTLP `ExportTraceServiceRequest` (protobuf bytes). */
 export function encodeTraceRequest(spans: readonly ReadableSpan[]): Uint8Array {
@@ -44,7 +45,8 @@ export function encodeTraceRequest(spans: readonly ReadableSpan[]): Uint8Array {
     }
     return w.finish()
   } finally {
-    shared = w
+    // keep the buffer for the next batch unless one huge batch grew it
+    shared = w.buf.length <= MAX_KEPT_BUFFER ? w : undefined
   }
 }
 
@@ -176,14 +178,29 @@ export function spanFlags(traceFlags: number, isRemote: boolean | undefined): nu
   return (traceFlags & 0xff) | SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE | (isRemote ? SPAN_FLAGS_CONTEXT_IS_REMOTE : 0)
 }
 
+/** `KeyValue.key` (tag, length, UTF-8) per attribute key: keys repeat across spans, so encode each once. */
+const keyCache = new Map<string, Uint8Array>()
+const KEY_CACHE_LIMIT = 4096
+
+function encodedKey(key: string): Uint8Array {
+  let bytes = keyCache.get(key)
+  if (bytes === undefined) {
+    const kw = new ProtoWriter(64)
+    kw.tag(1, 2)
+    kw.string(key)
+    bytes = kw.finish()
+    if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(key, bytes)
+  }
+  return bytes
+}
+
 /** Repeated KeyValue under `field`. */
 function writeAttributes(w: ProtoWriter, field: number, attributes: Attributes): void {
   for (const key in attributes) {
     const value = attributes[key]
     if (value === undefined || value === null) continue
     const kv = w.fork(field)
-    w.tag(1, 2)
-    w.string(key)
+    w.bytes(encodedKey(key))
     const v = w.fork(2) // KeyValue.value
     writeAnyValueBody(w, value)
     w.join(v)

@@ -68,7 +68,21 @@ export class ProtoWriter {
   }
 
   tag(field: number, wire: number): void {
-    this.varint(field * 8 + wire)
+    const tag = field * 8 + wire
+    if (tag < 0x80) {
+      this.ensure(1)
+      this.buf[this.pos++] = tag
+    } else this.varint(tag)
+  }
+
+  /** Pre-encoded bytes (cached fields). */
+  bytes(bytes: Uint8Array): void {
+    const length = bytes.length
+    this.ensure(length)
+    const buf = this.buf
+    let pos = this.pos
+    for (let i = 0; i < length; i++) buf[pos++] = bytes[i] as number
+    this.pos = pos
   }
 
   /** int64 as a varint: negative values take ten bytes (two's complement). */
