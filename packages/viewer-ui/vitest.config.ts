@@ -8,5 +8,7 @@ export default defineProject({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 120_000,
+    // browser assertions wait for the page (polling), never for a fixed time
+    expect: { poll: { timeout: 15_000, interval: 50 } },
   },
 })

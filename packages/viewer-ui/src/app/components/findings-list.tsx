@@ -1,3 +1,4 @@
+import { useState } from 'preact/hooks'
 import type { Finding } from '../../analysis/index.js'
 import { formatDuration } from '../format.js'
 
@@ -18,10 +19,13 @@ export function FindingsList(props: {
   onPick(finding: Finding): void
   activeIndex?: number | undefined
 }) {
+  const [all, setAll] = useState(false)
   if (!props.findings.length) return null
+  const limit = 6
+  const shown = all ? props.findings : props.findings.slice(0, limit)
   return (
     <ul class="findings" data-testid="findings">
-      {props.findings.map((f, i) => (
+      {shown.map((f, i) => (
         <li
           key={i}
           class={`finding sev-${f.severity} ${props.activeIndex === i ? 'active' : ''}`}
@@ -37,6 +41,13 @@ export function FindingsList(props: {
           </button>
         </li>
       ))}
+      {props.findings.length > limit && (
+        <li class="finding more">
+          <button type="button" onClick={() => setAll(!all)}>
+            {all ? 'Show fewer findings' : `Show all ${props.findings.length} findings`}
+          </button>
+        </li>
+      )}
     </ul>
   )
 }

@@ -16,23 +16,42 @@ export function Minimap(props: {
   useEffect(() => {
     const el = canvas.current
     if (!el) return
-    const ratio = window.devicePixelRatio || 1
-    const width = el.clientWidth
-    const height = el.clientHeight
-    el.width = width * ratio
-    el.height = height * ratio
-    const ctx = el.getContext('2d')
-    if (!ctx) return
-    ctx.scale(ratio, ratio)
-    ctx.clearRect(0, 0, width, height)
-    const total = Math.max(1, tree.endUs - tree.startUs)
-    const rowH = Math.max(0.5, Math.min(4, height / Math.max(1, rows.length)))
-    rows.forEach((span, i) => {
-      const x = ((span.startUs - tree.startUs) / total) * width
-      const w = Math.max(1, ((span.endUs - span.startUs) / total) * width)
-      ctx.fillStyle = span.status.code === 'ERROR' ? '#d9363e' : serviceColor(span.service)
-      ctx.fillRect(x, (i / Math.max(1, rows.length)) * height, w, Math.max(rowH, 0.5))
-    })
+    // drawn after the rows are on screen, pixel by pixel into one ImageData: 10,000 fillRect
+    // calls cost ~150 ms on a software-rendered canvas, this costs a few
+    const timer = setTimeout(() => {
+      const width = Math.max(1, Math.round(el.clientWidth * (window.devicePixelRatio || 1)))
+      const height = Math.max(1, Math.round(el.clientHeight * (window.devicePixelRatio || 1)))
+      el.width = width
+      el.height = height
+      const ctx = el.getContext('2d')
+      if (!ctx) return
+      const image = ctx.createImageData(width, height)
+      const pixels = new Uint32Array(image.data.buffer)
+      const total = Math.max(1, tree.endUs - tree.startUs)
+      const n = Math.max(1, rows.length)
+      const band = Math.max(1, Math.min(Math.floor(height / n), 6))
+      const colors = new Map<string, number>()
+      const packed = (span: AnalysisSpan) => {
+        const key = span.status.code === 'ERROR' ? '#d9363e' : serviceColor(span.service)
+        let c = colors.get(key)
+        if (c === undefined) {
+          const v = Number.parseInt(key.slice(1), 16)
+          c = (0xff << 24) | ((v & 0xff) << 16) | (v & 0xff00) | ((v >> 16) & 0xff)
+          colors.set(key, c)
+        }
+        return c
+      }
+      for (let i = 0; i < rows.length; i++) {
+        const span = rows[i]!
+        const x0 = Math.max(0, Math.floor(((span.startUs - tree.startUs) / total) * width))
+        const x1 = Math.min(width, Math.max(x0 + 1, Math.ceil(((span.endUs - tree.startUs) / total) * width)))
+        const y0 = Math.min(height - 1, Math.floor((i / n) * height))
+        const color = packed(span)
+        for (let y = y0; y < Math.min(height, y0 + band); y++) pixels.fill(color, y * width + x0, y * width + x1)
+      }
+      ctx.putImageData(image, 0, 0)
+    }, 0)
+    return () => clearTimeout(timer)
   }, [tree, rows])
 
   const fraction = (e: MouseEvent) => {

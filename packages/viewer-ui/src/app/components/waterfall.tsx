@@ -33,8 +33,8 @@ export function Waterfall(props: WaterfallProps) {
     const el = scroller.current
     if (!el) return
     const observer = new ResizeObserver(() => setHeight(el.clientHeight))
+    // the observer reports the first size after layout: no forced synchronous layout here
     observer.observe(el)
-    setHeight(el.clientHeight)
     return () => observer.disconnect()
   }, [])
 

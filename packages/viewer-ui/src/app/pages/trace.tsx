@@ -30,7 +30,10 @@ function useTrace(traceId: string): { spans?: ApiSpan[]; error?: string } {
     setState({})
     api
       .trace(traceId, controller.signal)
-      .then((spans) => setState({ spans }))
+      .then((spans) => {
+        performance.mark('tl:trace-fetched')
+        setState({ spans })
+      })
       .catch((error: Error) => {
         if (error.name !== 'AbortError') setState({ error: error.message })
       })
@@ -60,35 +63,48 @@ export function TracePage(props: { route: Route; traceId: string }) {
   const [flagged, setFlagged] = useState<ReadonlySet<string>>(new Set())
   const [activeFinding, setActiveFinding] = useState<number>()
 
-  const model = useMemo(() => {
+  const base = useMemo(() => {
     if (!spans) return undefined
     const tree = buildTree(spans.map(fromStored))
-    const path = criticalPath(tree)
-    const bySpan = new Map<string, PathSegment[]>()
-    for (const s of path.segments) {
-      const list = bySpan.get(s.spanId)
-      if (list) list.push(s)
-      else bySpan.set(s.spanId, [s])
-    }
     const apiById = new Map(spans.map((s) => [s.spanId, s]))
     const services = new Map<string, number>()
     for (const s of spans) services.set(s.service, (services.get(s.service) ?? 0) + 1)
-    return {
-      tree,
-      critical: bySpan,
-      findings: analyzeTrace(tree),
-      apiById,
-      services,
-      errors: spans.filter((s) => s.status.code === 'ERROR' || s.error).length,
-    }
+    return { tree, apiById, services, errors: spans.filter((s) => s.status.code === 'ERROR' || s.error).length }
   }, [spans])
 
-  const rows = useMemo(() => (model ? flatten(model.tree, collapsed) : []), [model, collapsed])
+  // the critical path and findings come one frame after the rows: a 10,000-span trace shows at once
+  const [analysis, setAnalysis] = useState<{
+    critical: Map<string, PathSegment[]>
+    findings: Finding[]
+    tree: unknown
+  }>()
+  useEffect(() => {
+    if (!base) return
+    const timer = setTimeout(() => {
+      const bySpan = new Map<string, PathSegment[]>()
+      for (const s of criticalPath(base.tree).segments) {
+        const list = bySpan.get(s.spanId)
+        if (list) list.push(s)
+        else bySpan.set(s.spanId, [s])
+      }
+      setAnalysis({ critical: bySpan, findings: analyzeTrace(base.tree), tree: base.tree })
+      performance.mark('tl:trace-analysed')
+    }, 0)
+    return () => clearTimeout(timer)
+  }, [base])
+  const ready = analysis !== undefined && analysis.tree === base?.tree
+  const model = base && {
+    ...base,
+    critical: ready ? analysis.critical : undefined,
+    findings: ready ? analysis.findings : [],
+  }
+
+  const rows = useMemo(() => (base ? flatten(base.tree, collapsed) : []), [base, collapsed])
   const matches = useMemo(() => {
-    if (!model || !search.trim()) return undefined
+    if (!base || !search.trim()) return undefined
     const needle = search.trim().toLowerCase()
     const out = new Set<string>()
-    for (const span of model.tree.spans) {
+    for (const span of base.tree.spans) {
       if (
         span.name.toLowerCase().includes(needle) ||
         span.service.toLowerCase().includes(needle) ||
@@ -100,7 +116,12 @@ export function TracePage(props: { route: Route; traceId: string }) {
         out.add(span.spanId)
     }
     return out
-  }, [model, search])
+  }, [base, search])
+
+  useEffect(() => {
+    // for the 10,000-span render test and anyone profiling: when the waterfall first shows rows
+    if (base) performance.mark('tl:trace-rendered')
+  }, [base])
 
   if (error)
     return (
