@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { suppressTracing } from '../context.js'
 import { MemoryExporter } from '../export/memory.js'
+import { OtlpExporter } from '../export/otlp.js'
 import { alwaysOff } from '../sampler.js'
 import { init, shutdown } from '../sdk.js'
 import { type ReadableSpan, SpanKind, SpanStatusCode } from '../span.js'
@@ -207,6 +208,47 @@ describe('outgoing requests with other propagators', () => {
     const client = exporter.getByName('HTTP')
     expect(client.attributes['http.request.method']).toBe('_OTHER')
     expect(client.attributes['http.request.method_original']).toBe('PURGE')
+  })
+})
+
+describe('the SDK’s own export requests', () => {
+  it('are never traced: an OTLP export from inside a span makes no span and carries no headers', async () => {
+    const received: IncomingHttpHeaders[] = []
+    const collector = http.createServer((req, res) => {
+      received.push(req.headers)
+      req.resume()
+      req.on('end', () => res.end())
+    })
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve))
+    const url = `http://127.0.0.1:${(collector.address() as AddressInfo).port}/v1/traces`
+    try {
+      const memory = new MemoryExporter()
+      exporter = memory
+      // batch: false exports inside span.end(), i.e. while the user's span is still active
+      init({
+        serviceName: 'client-test',
+        exporter: [memory, new OtlpExporter({ url, protocol: 'http/json' })],
+        batch: false,
+      })
+      await tracer.startActiveSpan('parent', async (parent) => {
+        await tracer.startActiveSpan('child', async (child) => {
+          await fetch(`${base}/`).then((r) => r.text())
+          child.end()
+        })
+        parent.end()
+      })
+      await shutdown()
+      expect(received.length).toBeGreaterThan(0)
+      for (const h of received) expect(h.traceparent).toBeUndefined()
+      expect(
+        memory
+          .getFinishedSpans()
+          .map((s) => s.name)
+          .sort(),
+      ).toEqual(['GET', 'child', 'parent'])
+    } finally {
+      await new Promise<void>((resolve) => collector.close(() => resolve()))
+    }
   })
 })
 
