@@ -8,30 +8,19 @@ import {
   ATTR_NESTJS_TYPE,
   NESTJS_TYPE_HANDLER,
 } from './attributes.js'
-import { describeRequest, noteError } from './request.js'
 import { observe } from './result.js'
 import { tracer } from './tracer.js'
 
 /**
  * The module's global interceptor, for handlers outside HTTP (microservices, websockets): times
- * each in an INTERNAL span named `Controller.handler`. The HTTP application drops it from its
- * routes (see `TracingModule.configure`); the HTTP branch below serves a hybrid application that
- * shares its configuration with a microservice.
+ * each in an INTERNAL span named `Controller.handler`. HTTP routes are registered without it (see
+ * `TracingModule.configure`), so they skip Nest's Observable machinery.
  */
 export class TracingInterceptor implements NestInterceptor {
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     const type = context.getType<string>()
-    if (type === 'http') {
-      const trace = describeRequest(context)
-      if (!trace) return next.handle()
-      // Nest binds the rest of the pipeline to the async context `handle()` is called in.
-      const rest = withContext(trace.handle.context, () => next.handle())
-      return observe(rest, undefined, (outcome) => {
-        if (outcome.failed) noteError(trace, outcome.error)
-      })
-    }
-    // GraphQL resolvers are traced by @threadline/graphql, which knows the operation.
-    if (type === 'graphql') return next.handle()
+    // HTTP has its server span; GraphQL resolvers are traced by @threadline/graphql.
+    if (type === 'http' || type === 'graphql') return next.handle()
     const controller = context.getClass()?.name
     const handler = context.getHandler()?.name
     const span = tracer.startSpan(`${controller}.${handler}`, {

@@ -7,7 +7,9 @@ import {
   type MiddlewareConsumer,
   Module,
   type ModuleMetadata,
+  type NestInterceptor,
   type NestModule,
+  type OnModuleInit,
   type OptionalFactoryDependency,
 } from '@nestjs/common'
 import { APP_INTERCEPTOR, ApplicationConfig, HttpAdapterHost, ModulesContainer } from '@nestjs/core'
@@ -47,7 +49,9 @@ const TRACING_OPTIONS = Symbol.for('threadline.nestjs.options')
  */
 @Global()
 @Module({})
-export class TracingModule implements NestModule {
+export class TracingModule implements NestModule, OnModuleInit {
+  private setAside: { index: number; interceptor: NestInterceptor } | undefined
+
   constructor(
     @Inject(TRACING_OPTIONS) private readonly options: TracingModuleOptions,
     @Inject(HttpAdapterHost) private readonly adapterHost: HttpAdapterHost,
@@ -88,12 +92,20 @@ export class TracingModule implements NestModule {
     adapter.use(middleware)
     // HTTP routes get a guard (naming) and a filter (errors) instead of the interceptor: Nest
     // skips its Observable machinery on routes without interceptors, a large share of a request.
+    // It is put back in onModuleInit(), after the routes, for microservices sharing this config.
     const interceptors = this.config.getGlobalInterceptors()
     const ours = interceptors.findIndex((i) => i instanceof TracingInterceptor)
-    if (ours >= 0) interceptors.splice(ours, 1)
+    if (ours >= 0) this.setAside = { index: ours, interceptor: interceptors.splice(ours, 1)[0] as NestInterceptor }
     this.config.getGlobalGuards().unshift(new TracingGuard())
     this.config.getGlobalFilters().unshift(new TracingExceptionFilter(adapter))
     this.instrumentEnhancers()
+  }
+
+  /** Nest calls this after registering the HTTP routes (and before microservices start). */
+  onModuleInit(): void {
+    if (!this.setAside) return
+    this.config.getGlobalInterceptors().splice(this.setAside.index, 0, this.setAside.interceptor)
+    this.setAside = undefined
   }
 
   private instrumentEnhancers(): void {

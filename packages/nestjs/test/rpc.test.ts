@@ -1,12 +1,12 @@
 import { createServer } from 'node:net'
-import { Controller, Module } from '@nestjs/common'
+import { Controller, Get, Module } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
 import { ClientProxyFactory, MessagePattern, RpcException, Transport } from '@nestjs/microservices'
 import { SpanStatusCode } from '@threadline/core'
 import { firstValueFrom } from 'rxjs'
 import { expect, it } from 'vitest'
 import { Traced, TracingModule } from '../src/index.js'
-import { exporter, useTracing } from './harness.js'
+import { exporter, serverSpan, useTracing } from './harness.js'
 
 useTracing()
 
@@ -66,4 +66,43 @@ it('a microservice handler (rpc context) gets an INTERNAL span named after it an
   expect(add.parentSpanContext?.spanId).toBe(sum.spanContext().spanId)
   const fail = exporter.getByName('MathController.fail')
   expect(fail.status.code).toBe(SpanStatusCode.ERROR)
+})
+
+@Controller('math')
+class HybridController {
+  @Get('sum')
+  sumOverHttp() {
+    return 3
+  }
+
+  @MessagePattern({ cmd: 'sum' })
+  sum(numbers: number[]): number {
+    return numbers.reduce((a, b) => a + b, 0)
+  }
+}
+
+@Module({ imports: [TracingModule.forRoot()], controllers: [HybridController] })
+class HybridModule {}
+
+it('a hybrid application (inheritAppConfig) traces HTTP requests and microservice handlers', async () => {
+  const port = await freePort()
+  const app = await NestFactory.create(HybridModule, { logger: false, abortOnError: false })
+  app.connectMicroservice(
+    { transport: Transport.TCP, options: { host: '127.0.0.1', port } },
+    { inheritAppConfig: true },
+  )
+  await app.startAllMicroservices()
+  await app.listen(0, '127.0.0.1')
+  const client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } })
+  try {
+    const { port: httpPort } = app.getHttpServer().address() as { port: number }
+    expect(await (await fetch(`http://127.0.0.1:${httpPort}/math/sum`)).text()).toBe('3')
+    expect((await serverSpan()).name).toBe('GET /math/sum')
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['GET /math/sum'])
+    expect(await firstValueFrom(client.send({ cmd: 'sum' }, [1, 2]))).toBe(3)
+  } finally {
+    client.close()
+    await app.close()
+  }
+  expect(exporter.getByName('HybridController.sum').attributes['nestjs.context_type']).toBe('rpc')
 })
