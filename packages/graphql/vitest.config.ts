@@ -8,5 +8,7 @@ export default defineProject({
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
     globalSetup: ['test/install-apollo-fixture.ts'],
     testTimeout: 20_000,
+    // embedded PostgreSQL initialises in ~1 s, much longer on a busy CI machine
+    hookTimeout: 60_000,
   },
 })
