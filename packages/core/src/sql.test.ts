@@ -131,6 +131,36 @@ const statements: Array<[string, string, string | undefined, string | undefined,
   ["SELECT DATE '2024-01-01' + INTERVAL '1 day'", 'SELECT DATE ? + INTERVAL ?', 'SELECT', 'SELECT', undefined],
   ['SELECT ARRAY[1,2], t1.c2 FROM t1', 'SELECT ARRAY[?,?], t1.c2 FROM t1', 'SELECT t1', 'SELECT', 't1'],
   ['BEGIN; SELECT 1; COMMIT', 'BEGIN; SELECT ?; COMMIT', 'BEGIN SELECT COMMIT', undefined, undefined],
+  // what ORMs send
+  [
+    'SELECT "public"."User"."id", "public"."User"."email" FROM "public"."User" WHERE "public"."User"."email" = $1 LIMIT $2 OFFSET $3',
+    'SELECT "public"."User"."id", "public"."User"."email" FROM "public"."User" WHERE "public"."User"."email" = $1 LIMIT $2 OFFSET $3',
+    'SELECT "public"."User"',
+    'SELECT',
+    '"public"."User"',
+  ],
+  [
+    'INSERT INTO "Users" ("id","email","createdAt") VALUES (DEFAULT,$1,$2) RETURNING "id","email","createdAt";',
+    'INSERT INTO "Users" ("id","email","createdAt") VALUES (DEFAULT,$1,$2) RETURNING "id","email","createdAt";',
+    'INSERT "Users"',
+    'INSERT',
+    '"Users"',
+  ],
+  [
+    'select "users".* from "users" inner join "teams" on "teams"."id" = "users"."team_id" where "users"."id" in ($1, $2, $3)',
+    'select "users".* from "users" inner join "teams" on "teams"."id" = "users"."team_id" where "users"."id" in ($1, $2, $3)',
+    'select "users" "teams"',
+    'select',
+    undefined,
+  ],
+  // comment markers and quotes inside literals are literal text
+  [
+    "SELECT * FROM notes WHERE author = 'O''Brien' AND body = 'a -- b /* c */' AND tag = \"x\"\"y\"",
+    'SELECT * FROM notes WHERE author = ? AND body = ? AND tag = "x""y"',
+    'SELECT notes',
+    'SELECT',
+    'notes',
+  ],
 ]
 
 describe('analyzeSql', () => {
