@@ -6,6 +6,7 @@ import http from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { gunzipSync } from 'node:zlib'
 import { afterEach, describe, expect, it } from 'vitest'
+import { setDiagLogger } from '../src/diag.js'
 import { OtlpExporter, type OtlpExporterOptions, resolveOtlpConfig } from '../src/export/otlp.js'
 import { decodeTraceRequestJson } from '../src/otlp/decode-json.js'
 import { decodeTraceRequestProto } from '../src/otlp/decode-proto.js'
@@ -257,5 +258,37 @@ describe('OTLP exporter: faults', () => {
     await e.shutdown()
     expect(await e.export(sampleSpans(), new AbortController().signal)).toMatchObject({ ok: false, retryable: false })
     expect(received).toHaveLength(0)
+  })
+
+  it('warns about an OTLP partial success (protobuf and JSON responses), without retrying', async () => {
+    const warnings: string[] = []
+    setDiagLogger((_level, code, message) => warnings.push(`${code}: ${message}`))
+    try {
+      // ExportTraceServiceResponse{partial_success{rejected_spans: 3, error_message: "bad ids"}}
+      const message = Buffer.from('bad ids')
+      const inner = Buffer.from([0x08, 0x03, 0x12, message.length, ...message])
+      const proto = Buffer.from([0x0a, inner.length, ...inner])
+      const { url, received } = await sink((_req, res) => {
+        res.setHeader('content-type', 'application/x-protobuf')
+        res.end(proto)
+      })
+      expect(await exporter({ endpoint: url }).export(sampleSpans(), new AbortController().signal)).toEqual({
+        ok: true,
+      })
+      expect(received).toHaveLength(1)
+      expect(warnings).toContain('TL_ERR_OTLP_PARTIAL_SUCCESS: the OTLP receiver rejected 3 span(s): bad ids')
+      warnings.length = 0
+      const { diag } = await import('../src/diag.js')
+      diag.reset()
+      const json = await sink((_req, res) => {
+        res.setHeader('content-type', 'application/json')
+        res.end('{"partialSuccess":{"rejectedSpans":"2","errorMessage":"too old"}}')
+      })
+      const e = exporter({ endpoint: json.url, protocol: 'http/json' })
+      expect(await e.export(sampleSpans(), new AbortController().signal)).toEqual({ ok: true })
+      expect(warnings).toContain('TL_ERR_OTLP_PARTIAL_SUCCESS: the OTLP receiver rejected 2 span(s): too old')
+    } finally {
+      setDiagLogger(undefined)
+    }
   })
 })

@@ -19,6 +19,8 @@ export interface HttpTransportOptions {
   maxBackoffMs?: number
   /** Attempts per export, the first included (default 6). */
   maxAttempts?: number
+  /** Sees the (first 64 KiB of the) body of each successful response, e.g. for OTLP partial success. */
+  onSuccess?: ((body: Buffer, contentType: string | undefined) => void) | undefined
 }
 
 /** Status codes the OTLP/HTTP spec calls retryable. */
@@ -35,8 +37,8 @@ const RETRYABLE_ERRORS = new Set([
   'UND_ERR_SOCKET',
   'TL_ERR_EXPORT_TIMEOUT',
 ])
-/** Keep at most this much of an error response body for the warning. */
-const MAX_ERROR_BODY = 2048
+/** Keep at most this much of a response body (error text, OTLP partial success). */
+const MAX_BODY = 64 * 1024
 
 type Attempt = { ok: true } | { ok: false; retryable: boolean; error: Error; retryAfterMs?: number | undefined }
 
@@ -134,7 +136,7 @@ export class HttpTransport {
         const chunks: Buffer[] = []
         let size = 0
         res.on('data', (chunk: Buffer) => {
-          if (size < MAX_ERROR_BODY) chunks.push(chunk)
+          if (size < MAX_BODY) chunks.push(chunk)
           size += chunk.length
         })
         res.on('error', (error) => fail(error))
@@ -144,6 +146,13 @@ export class HttpTransport {
         res.on('end', () => {
           if (status >= 200 && status < 300) {
             finish({ ok: true })
+            if (this.options.onSuccess && size > 0) {
+              try {
+                this.options.onSuccess(Buffer.concat(chunks), res.headers['content-type'])
+              } catch {
+                // a response we cannot read does not undo a success
+              }
+            }
             return
           }
           const text = Buffer.concat(chunks).toString('utf8').slice(0, 300).replace(/\s+/g, ' ').trim()

@@ -110,6 +110,75 @@ function resolveUrl(options: OtlpExporterOptions): URL {
   return new URL(`${DEFAULT_OTLP_ENDPOINT}/v1/traces`)
 }
 
+/**
+ * OTLP/HTTP §Partial Success: a 2xx response may say some spans were rejected; that is not
+ * retried, but the user should know. Protobuf: ExportTraceServiceResponse.partial_success (1)
+ * {rejected_spans (1), error_message (2)}; JSON: {"partialSuccess":{"rejectedSpans","errorMessage"}}.
+ */
+export function partialSuccessOf(
+  body: Buffer,
+  contentType: string | undefined,
+): { rejectedSpans: number; errorMessage: string } | undefined {
+  if (contentType?.includes('json')) {
+    try {
+      const parsed = JSON.parse(body.toString('utf8')) as {
+        partialSuccess?: { rejectedSpans?: number | string; errorMessage?: string }
+      }
+      const p = parsed?.partialSuccess
+      if (!p) return undefined
+      const rejectedSpans = Number(p.rejectedSpans ?? 0)
+      const errorMessage = typeof p.errorMessage === 'string' ? p.errorMessage : ''
+      return rejectedSpans > 0 || errorMessage ? { rejectedSpans, errorMessage } : undefined
+    } catch {
+      return undefined
+    }
+  }
+  let pos = 0
+  const varint = (): number => {
+    let value = 0
+    let scale = 1
+    for (let i = 0; i < 10 && pos < body.length; i++) {
+      const b = body[pos++] as number
+      value += (b & 0x7f) * scale
+      if (b < 0x80) return value
+      scale *= 128
+    }
+    throw new Error('truncated')
+  }
+  try {
+    while (pos < body.length) {
+      const tag = varint()
+      if (tag !== 0x0a) return undefined // only field 1, length-delimited, is expected
+      const end = pos + varint()
+      let rejectedSpans = 0
+      let errorMessage = ''
+      while (pos < end) {
+        const t = varint()
+        if (t === 0x08) rejectedSpans = varint()
+        else if (t === 0x12) {
+          const length = varint()
+          errorMessage = body.toString('utf8', pos, pos + length)
+          pos += length
+        } else return undefined
+      }
+      return rejectedSpans > 0 || errorMessage ? { rejectedSpans, errorMessage } : undefined
+    }
+  } catch {
+    return undefined
+  }
+  return undefined
+}
+
+function warnOnPartialSuccess(body: Buffer, contentType: string | undefined): void {
+  const partial = partialSuccessOf(body, contentType)
+  if (partial) {
+    diag.warn(
+      'TL_ERR_OTLP_PARTIAL_SUCCESS',
+      `the OTLP receiver rejected ${partial.rejectedSpans} span(s)${partial.errorMessage ? `: ${partial.errorMessage}` : ''}`,
+    )
+  }
+}
+
 /** Sends spans to an OTLP/HTTP receiver: the Threadline viewer, Jaeger, Tempo, an OTel Collector… */
 export class OtlpExporter implements SpanExporter {
   readonly config: OtlpExporterConfig
@@ -129,6 +198,7 @@ export class OtlpExporter implements SpanExporter {
       url: this.config.url,
       headers,
       timeoutMs: this.config.timeoutMs,
+      onSuccess: warnOnPartialSuccess,
       ...options.retry,
     })
   }
