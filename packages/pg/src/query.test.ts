@@ -1,4 +1,14 @@
-import { activeSpan, type ReadableSpan, SpanKind, SpanStatusCode, trace } from '@threadline/core'
+import {
+  activeSpan,
+  contextWithRemoteParent,
+  type ReadableSpan,
+  ROOT_CONTEXT,
+  SpanKind,
+  SpanStatusCode,
+  TraceFlags,
+  trace,
+  withContext,
+} from '@threadline/core'
 import pg from 'pg'
 import Cursor from 'pg-cursor'
 import QueryStream from 'pg-query-stream'
@@ -228,6 +238,22 @@ describe('options', () => {
 
   it('requireParentSpan (default): no span without an active span', async () => {
     await client.query('SELECT 1')
+    expect(querySpans()).toHaveLength(0)
+  })
+
+  it('an unsampled parent: no span, and the callback still runs in the caller context', async () => {
+    const unsampled = contextWithRemoteParent(ROOT_CONTEXT, {
+      traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+      spanId: '00f067aa0ba902b7',
+      traceFlags: TraceFlags.NONE,
+    })
+    const seen = await withContext(unsampled, () => {
+      const caller = activeSpan()
+      return new Promise<boolean>((resolve, reject) =>
+        client.query('SELECT 1', (error) => (error ? reject(error) : resolve(activeSpan() === caller))),
+      )
+    })
+    expect(seen).toBe(true)
     expect(querySpans()).toHaveLength(0)
   })
 
