@@ -14,6 +14,7 @@ import {
   type ServerSpanOptions,
   type Span,
   startServerSpan,
+  suppressTracing,
 } from '@threadline/core'
 import { ATTR_NESTJS_CONTROLLER, ATTR_NESTJS_HANDLER } from './attributes.js'
 import { isClientError } from './result.js'
@@ -51,7 +52,8 @@ export function serverSpanMiddleware(spanOptions: ServerSpanOptions, options: Re
   return function threadlineNest(req: IncomingMessage, res: ServerResponse, next: Next): void {
     const url = (req as { originalUrl?: string }).originalUrl ?? req.url
     if ((ignorePaths && isIgnoredPath(url, ignorePaths)) || (ignoreFn && safeTest(ignoreFn, req))) {
-      next()
+      // nothing inside an ignored request (a health check) starts a trace of its own either
+      suppressTracing(next)
       return
     }
     const handle = startServerSpan(req, res, spanOptions)

@@ -1,0 +1,103 @@
+import { Controller, Get, Module, Version, VersioningType } from '@nestjs/common'
+import { afterEach, describe, expect, it } from 'vitest'
+import { Traced, TracingModule } from '../src/index.js'
+import { exporter, type Platform, platforms, type Running, serverSpan, start, useTracing } from './harness.js'
+
+useTracing()
+
+class Work {
+  @Traced()
+  run(): string {
+    return 'done'
+  }
+}
+
+@Controller('items')
+class ItemsController {
+  private readonly work = new Work()
+
+  @Get(':id')
+  @Version('1')
+  v1() {
+    return this.work.run()
+  }
+
+  @Get(':id')
+  @Version('2')
+  v2() {
+    return 'two'
+  }
+}
+
+@Module({
+  imports: [
+    TracingModule.forRoot({
+      captureHeaders: { request: ['x-tenant', 'authorization'], response: ['x-served-by'] },
+      requestHook: (span, req) => span.setAttribute('app.method', req.method ?? ''),
+      ignore: (req) => req.headers['x-skip'] === '1',
+    }),
+  ],
+  controllers: [ItemsController],
+})
+class AppModule {}
+
+describe.each(platforms)('options and versioning on platform-%s', (platform: Platform) => {
+  let running: Running | undefined
+  afterEach(async () => {
+    await running?.close()
+    running = undefined
+  })
+
+  async function app() {
+    running = await start(AppModule, platform, (a) => {
+      a.enableVersioning({ type: VersioningType.HEADER, header: 'x-api-version' })
+      a.use((_req: unknown, res: { setHeader(n: string, v: string): void }, next: () => void) => {
+        res.setHeader('x-served-by', 'items-1')
+        next()
+      })
+    })
+    return running.url
+  }
+
+  it('header versioning: the route has no version, the right handler is recorded', async () => {
+    const url = await app()
+    const res = await fetch(`${url}/items/9`, { headers: { 'x-api-version': '2' } })
+    expect(await res.text()).toBe('two')
+    const span = await serverSpan()
+    expect(span.name).toBe('GET /items/:id')
+    expect(span.attributes['nestjs.handler']).toBe('v2')
+  })
+
+  it('records allow-listed headers (authorization only because it is named) and runs requestHook', async () => {
+    const url = await app()
+    await fetch(`${url}/items/9`, {
+      headers: { 'x-api-version': '1', 'x-tenant': 'acme', authorization: 'Bearer t', cookie: 'a=b' },
+    })
+    const span = await serverSpan()
+    expect(span.attributes['http.request.header.x-tenant']).toEqual(['acme'])
+    expect(span.attributes['http.request.header.authorization']).toEqual(['Bearer t'])
+    expect(span.attributes['http.request.header.cookie']).toBeUndefined()
+    expect(span.attributes['http.response.header.x-served-by']).toEqual(['items-1'])
+    expect(span.attributes['app.method']).toBe('GET')
+  })
+
+  it('an ignore predicate leaves the request untraced, and the app answers', async () => {
+    const url = await app()
+    const res = await fetch(`${url}/items/9`, { headers: { 'x-api-version': '1', 'x-skip': '1' } })
+    expect(await res.text()).toBe('done')
+    await fetch(`${url}/items/9`, { headers: { 'x-api-version': '2' } })
+    const span = await serverSpan()
+    expect(span.attributes['nestjs.handler']).toBe('v2')
+    expect(exporter.findByName('Work.run')).toHaveLength(0)
+  })
+
+  it('an unsampled caller: no spans, same answer, the decision propagates', async () => {
+    const url = await app()
+    const res = await fetch(`${url}/items/9`, {
+      headers: { 'x-api-version': '1', traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00' },
+    })
+    expect(await res.text()).toBe('done')
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    expect(exporter.getFinishedSpans()).toHaveLength(0)
+  })
+})
