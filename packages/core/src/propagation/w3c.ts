@@ -9,6 +9,7 @@ import { parseTraceState } from './tracestate.js'
 const HEX = new Uint8Array(128)
 for (const c of '0123456789abcdef') HEX[c.charCodeAt(0)] = 1
 const DASH = 0x2d
+const TRACEPARENT_LENGTH = 55
 
 /** True when `value` starts with `xx-{32 hex}-{16 hex}-xx`, all lower-case hex. */
 function hasTraceparentShape(value: string): boolean {
@@ -21,7 +22,7 @@ function hasTraceparentShape(value: string): boolean {
   }
   return true
 }
-const TRACEPARENT_LENGTH = 55
+
 /** The flags this version knows (§3.2.2.5): sampled and level 2's random; others are sent as zero. */
 const KNOWN_FLAGS = TraceFlags.SAMPLED | TraceFlags.RANDOM
 const FLAG_HEX = ['00', '01', '02', '03'] as const
