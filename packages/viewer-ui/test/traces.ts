@@ -344,24 +344,31 @@ export function xssTrace(): SpanSpec[] {
   ]
 }
 
-/** A wide and deep trace of `count` spans across a few services. */
+/** A wide and deep trace of `count` spans: batch → parser → catalog, the catalog's leaves querying PostgreSQL. */
 export function bigTrace(count: number): SpanSpec[] {
   const specs: SpanSpec[] = [
     { id: 's0', service: 'batch', name: 'POST /import', kind: 'server', startMs: 0, endMs: 5000 },
   ]
-  const services = ['batch', 'parser', 'catalog', 'pricing']
   for (let i = 1; i < count; i++) {
     const parent = i < 50 ? 0 : Math.floor(i / 50)
+    const depth = i < 50 ? 1 : i < 2500 ? 2 : 3
     const start = (i % 1000) * 4.9
+    const query = depth === 3 && i % 7 === 0
     specs.push({
       id: `s${i}`,
       parent: `s${parent}`,
-      service: services[i % services.length]!,
-      name: i % 7 === 0 ? 'SELECT products' : `step ${i % 13}`,
-      kind: i % 7 === 0 ? 'client' : 'internal',
+      service: ['batch', 'batch', 'parser', 'catalog'][depth]!,
+      name: query
+        ? 'SELECT products'
+        : depth === 1
+          ? `import chunk ${i}`
+          : depth === 2
+            ? 'parse row'
+            : 'upsert product',
+      kind: query ? 'client' : 'internal',
       startMs: start,
       endMs: start + 0.5 + (i % 10),
-      attributes: i % 7 === 0 ? pg('SELECT products', 'SELECT * FROM products WHERE id = $1') : { 'batch.row': i },
+      attributes: query ? pg('SELECT products', 'SELECT * FROM products WHERE id = $1') : { 'batch.row': i },
     })
   }
   return specs

@@ -164,13 +164,16 @@ describe.skipIf(!existsSync(CHROMIUM))('viewer web UI in Chromium', () => {
     await page.uncheck('input[name=error]')
     await page.fill('input[name=attrs]', 'http.route=/checkout')
     await page.click('button[type=submit]')
-    await expect.poll(() => items.count()).toBe(1)
+    await expect
+      .poll(() => items.evaluateAll((els) => els.map((e) => e.getAttribute('data-trace-id'))))
+      .toEqual([ids.failing])
 
     await page.fill('input[name=attrs]', '')
     await page.fill('input[name=minDuration]', '1s')
     await page.click('button[type=submit]')
-    await expect.poll(() => items.count()).toBe(1)
-    expect(await items.first().getAttribute('data-trace-id')).toBe(ids.big)
+    await expect
+      .poll(() => items.evaluateAll((els) => els.map((e) => e.getAttribute('data-trace-id'))))
+      .toEqual([ids.big])
 
     // findings as a search filter
     await page.goto(`${base}/search?finding=n-plus-one`)

@@ -43,7 +43,7 @@ export function LineChart(props: {
             label: s.label,
             stroke: s.color,
             width: 2,
-            fill: `${s.color}14`,
+            fill: props.series.length === 1 ? `${s.color}14` : undefined,
             points: { show: false },
             spanGaps: true,
             value: (_u: uPlot, v: number | null) => (v === null ? '—' : props.format(v)),

@@ -21,7 +21,7 @@ export function FindingsList(props: {
 }) {
   const [all, setAll] = useState(false)
   if (!props.findings.length) return null
-  const limit = 6
+  const limit = 3
   const shown = all ? props.findings : props.findings.slice(0, limit)
   return (
     <ul class="findings" data-testid="findings">

@@ -212,8 +212,8 @@ export function OperationsPage(props: { route: Route }) {
 function Histogram(props: { bins: ReturnType<typeof histogram>; thresholdUs: number | undefined }) {
   const { bins } = props
   if (!bins.length) return <p class="muted">No samples.</p>
-  const W = 600
-  const H = 160
+  const W = 900
+  const H = 150
   const max = Math.max(...bins.map((b) => b.count))
   const bw = W / bins.length
   return (
