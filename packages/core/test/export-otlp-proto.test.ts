@@ -115,6 +115,8 @@ const root = protobuf.Root.fromJSON({
 })
 const Request = root.lookupType('common.ExportTraceServiceRequest')
 
+// biome-ignore lint/suspicious/noExplicitAny: protobufjs's toObject output is untyped JSON, walked freely here
+type Json = any
 type Decoded = Record<string, unknown>
 function decodeWithProtobufjs(bytes: Uint8Array): Decoded {
   return Request.toObject(Request.decode(bytes), {
@@ -154,7 +156,7 @@ describe('OTLP/protobuf encoder, read by independent decoders', () => {
   it('writes every span field with the types trace.proto declares (protobufjs)', () => {
     const spans = sampleSpans()
     const server = spans[0] as ReadableSpan
-    const msg = decodeWithProtobufjs(encodeTraceRequest(spans)) as any
+    const msg = decodeWithProtobufjs(encodeTraceRequest(spans)) as Json
     const s = msg.resourceSpans[0].scopeSpans[0].spans[0]
     expect(hex(s.traceId)).toBe('4bf92f3577b34da6a3ce929d0e0e4736')
     expect(hex(s.spanId)).toBe('a2fb4a1d1a96d312')
@@ -166,22 +168,22 @@ describe('OTLP/protobuf encoder, read by independent decoders', () => {
     expect(s.kind).toBe(2) // SPAN_KIND_SERVER
     expect(s.startTimeUnixNano).toBe(epochNanos(server.startTime).toString())
     expect(s.endTimeUnixNano).toBe(epochNanos(server.endTime).toString())
-    const attrs = Object.fromEntries(s.attributes.map((a: any) => [a.key, a.value]))
+    const attrs = Object.fromEntries(s.attributes.map((a: Json) => [a.key, a.value]))
     expect(attrs['http.request.method'].stringValue).toBe('GET')
     expect(attrs['http.response.status_code'].intValue).toBe('500')
     expect(attrs['sample.ratio'].doubleValue).toBe(0.25)
     expect(s.attributes).toHaveLength(5)
     expect(s.droppedAttributesCount).toBe(2) // limit 5: 'dropped.one' and 'sample.flags'
-    expect(s.events.map((e: any) => e.name)).toEqual(['exception', 'retry'])
+    expect(s.events.map((e: Json) => e.name)).toEqual(['exception', 'retry'])
     expect(s.droppedEventsCount).toBe(1)
     expect(s.events[0].timeUnixNano).toBe(epochNanos(server.events[0]!.time).toString())
-    const exc = Object.fromEntries(s.events[0].attributes.map((a: any) => [a.key, a.value.stringValue]))
+    const exc = Object.fromEntries(s.events[0].attributes.map((a: Json) => [a.key, a.value.stringValue]))
     expect(exc['exception.message']).toBe('ünïcødé — 例外')
-    const retry = Object.fromEntries(s.events[1].attributes.map((a: any) => [a.key, a.value]))
+    const retry = Object.fromEntries(s.events[1].attributes.map((a: Json) => [a.key, a.value]))
     expect(retry.attempt.intValue).toBe('-3')
-    expect(retry.tags.arrayValue.values.map((v: any) => v.stringValue)).toEqual(['a', 'b'])
-    expect(retry.ok.arrayValue.values.map((v: any) => v.boolValue)).toEqual([true, false])
-    expect(retry.scores.arrayValue.values.map((v: any) => v.doubleValue ?? Number(v.intValue))).toEqual([1.5, 2])
+    expect(retry.tags.arrayValue.values.map((v: Json) => v.stringValue)).toEqual(['a', 'b'])
+    expect(retry.ok.arrayValue.values.map((v: Json) => v.boolValue)).toEqual([true, false])
+    expect(retry.scores.arrayValue.values.map((v: Json) => v.doubleValue ?? Number(v.intValue))).toEqual([1.5, 2])
     expect(s.links).toHaveLength(1)
     expect(hex(s.links[0].traceId)).toBe('0af7651916cd43dd8448eb211c80319c')
     expect(hex(s.links[0].spanId)).toBe('b7ad6b7169203331')
@@ -223,7 +225,7 @@ describe('OTLP/protobuf encoder, read by independent decoders', () => {
   it('encodes large batches (length prefixes of 2 and 3 bytes) that protobufjs reads back', () => {
     const spans: ReadableSpan[] = []
     for (let i = 0; i < 600; i++) spans.push(...sampleSpans())
-    const msg = decodeWithProtobufjs(encodeTraceRequest(spans)) as any
+    const msg = decodeWithProtobufjs(encodeTraceRequest(spans)) as Json
     expect(msg.resourceSpans[0].scopeSpans[0].spans).toHaveLength(1200)
     expect(msg.resourceSpans[1].scopeSpans[0].spans).toHaveLength(600)
   })

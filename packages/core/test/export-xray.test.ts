@@ -169,7 +169,7 @@ describe('X-Ray daemon exporter', () => {
   it('converts ids and parses AWS_XRAY_DAEMON_ADDRESS forms', () => {
     const hex = epochHex()
     expect(toXrayTraceId(`${hex}${'ab'.repeat(12)}`)).toBe(`1-${hex}-${'ab'.repeat(12)}`)
-    expect(toXrayTraceId('ffffffff' + 'ab'.repeat(12))).toBeUndefined()
+    expect(toXrayTraceId(`ffffffff${'ab'.repeat(12)}`)).toBeUndefined()
     expect(parseDaemonAddress('127.0.0.1:2000')).toEqual({ host: '127.0.0.1', port: 2000 })
     expect(parseDaemonAddress('tcp:10.0.0.1:2000 udp:10.0.0.2:2001')).toEqual({ host: '10.0.0.2', port: 2001 })
     expect(parseDaemonAddress('[::1]:2000')).toEqual({ host: '::1', port: 2000 })

@@ -278,6 +278,12 @@ export class XrayExporter implements SpanExporter {
         `trace id ${foreign} is not an X-Ray trace id (its first 8 hex digits are not a recent epoch second), so X-Ray would reject it; those spans were not sent. Start tracing with init({ idGenerator: xrayIdGenerator, propagators: ['xray', 'tracecontext'] })`,
       )
     }
+    if (tooLarge > 0) {
+      diag.warn(
+        'TL_ERR_XRAY_SEGMENT_SIZE',
+        `${tooLarge} segment(s) exceeded the daemon's 64 KiB datagram even without metadata and stacks; not sent`,
+      )
+    }
     if (datagrams.length === 0) {
       return spans.length === 0
         ? EXPORT_OK

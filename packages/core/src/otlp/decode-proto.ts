@@ -6,7 +6,6 @@
 import { DecodeFailure, isValidHexId } from './decode-failure.js'
 import {
   DEFAULT_LIMITS,
-  type OtlpAttributes,
   type OtlpDecodeLimits,
   type OtlpDecodeResult,
   type OtlpEvent,
