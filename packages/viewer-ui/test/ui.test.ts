@@ -291,13 +291,13 @@ describe.skipIf(!existsSync(CHROMIUM))('viewer web UI in Chromium', () => {
     const page = await open('/map')
     const map = page.getByTestId('service-map')
     await map.waitFor()
-    const edges = await map.locator('g.edge').evaluateAll((els) => els.map((e) => e.getAttribute('data-edge')).sort())
+    const edges = await map.locator('.edge').evaluateAll((els) => els.map((e) => e.getAttribute('data-edge')).sort())
     expect(edges).toEqual(
       expect.arrayContaining(['catalog->postgresql', 'gateway->orders', 'orders->catalog', 'orders->postgresql']),
     )
-    expect(await map.locator('g.node.database').count()).toBeGreaterThanOrEqual(1)
+    expect(await map.locator('.node.database').count()).toBeGreaterThanOrEqual(1)
     await shot(page, 'service-map')
-    await map.locator('g.node[data-node=catalog]').click()
+    await map.locator('.node[data-node=catalog]').click()
     await page.waitForURL(/\/search\?service=catalog/)
     await page.close()
   })

@@ -62,6 +62,7 @@ export function Minimap(props: {
   const zoomed = shown[0] > 0 || shown[1] < 1
 
   return (
+    // biome-ignore lint/a11y/noStaticElementInteractions: a pointer gesture; the same zoom is the `win` URL parameter and double-click resets it
     <div
       class="minimap"
       data-testid="minimap"

@@ -1,12 +1,13 @@
 import type { TraceSummary } from '../api.js'
 import { formatClock, formatDuration } from '../format.js'
+import { onLinkClick } from '../router.js'
 
 const W = 1000
 const H = 170
 const PAD = { left: 56, right: 12, top: 10, bottom: 22 }
 
 /** Duration over time, one dot per trace (errors red); a click opens the trace. */
-export function Scatter(props: { traces: TraceSummary[]; onPick(traceId: string): void }) {
+export function Scatter(props: { traces: TraceSummary[] }) {
   const { traces } = props
   if (!traces.length)
     return <svg class="scatter" viewBox={`0 0 ${W} ${H}`} data-testid="scatter" aria-label="No traces" />
@@ -45,16 +46,16 @@ export function Scatter(props: { traces: TraceSummary[]; onPick(traceId: string)
         </text>
       ))}
       {traces.map((t) => (
-        <circle
-          key={t.traceId}
-          cx={x(t.startUs)}
-          cy={y(t.durationUs)}
-          r={Math.min(9, 3.5 + Math.log2(1 + t.spanCount) / 2)}
-          class={t.errorCount ? 'dot error' : 'dot'}
-          onClick={() => props.onPick(t.traceId)}
-        >
-          <title>{`${t.rootService}: ${t.rootName} — ${formatDuration(t.durationUs)}, ${t.spanCount} spans`}</title>
-        </circle>
+        <a key={t.traceId} href={`/trace/${t.traceId}`} onClick={onLinkClick}>
+          <circle
+            cx={x(t.startUs)}
+            cy={y(t.durationUs)}
+            r={Math.min(9, 3.5 + Math.log2(1 + t.spanCount) / 2)}
+            class={t.errorCount ? 'dot error' : 'dot'}
+          >
+            <title>{`${t.rootService}: ${t.rootName} — ${formatDuration(t.durationUs)}, ${t.spanCount} spans`}</title>
+          </circle>
+        </a>
       ))}
     </svg>
   )

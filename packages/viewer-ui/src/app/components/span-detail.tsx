@@ -6,7 +6,7 @@ import { onLinkClick } from '../router.js'
 
 function Tokens(props: { tokens: Token[]; label: string }) {
   return (
-    <pre class="document" aria-label={props.label}>
+    <pre class="document" title={props.label}>
       {props.tokens.map((t, i) =>
         t.kind ? (
           <span key={i} class={`tok-${t.kind}`}>

@@ -109,7 +109,19 @@ export function Waterfall(props: WaterfallProps) {
                 aria-selected={props.selectedId === span.spanId}
                 data-span-id={span.spanId}
                 data-depth={depth}
+                tabIndex={props.selectedId === span.spanId || (props.selectedId === undefined && index === 0) ? 0 : -1}
                 onClick={() => props.onSelect(span.spanId)}
+                onKeyDown={(e) => {
+                  // keyboard: Enter selects, arrows open and close, up/down move between rows
+                  if (e.key === 'Enter' || e.key === ' ') props.onSelect(span.spanId)
+                  else if ((e.key === 'ArrowRight' && isCollapsed) || (e.key === 'ArrowLeft' && kids && !isCollapsed))
+                    props.onToggle(span.spanId)
+                  else if (e.key === 'ArrowDown' || e.key === 'ArrowUp') {
+                    const next = rows[index + (e.key === 'ArrowDown' ? 1 : -1)]
+                    if (next) props.onSelect(next.spanId)
+                  } else return
+                  e.preventDefault()
+                }}
               >
                 <div class="wf-name-col" style={{ paddingLeft: `${8 + Math.min(depth, 40) * 14}px` }}>
                   <span style={{ width: `${Math.min(depth, 40) * 14}px` }} class="guides" aria-hidden="true" />

@@ -30,10 +30,7 @@ export function ComparePage(props: { route: Route }) {
   const scale = rows
     ? Math.max(1, ...rows.map((r) => Math.max(r.a ? r.a.endUs - r.a.startUs : 0, r.b ? r.b.endUs - r.b.startUs : 0)))
     : 1
-  const counts = rows?.reduce<Record<string, number>>(
-    (acc, r) => ({ ...acc, [r.change]: (acc[r.change] ?? 0) + 1 }),
-    {},
-  )
+  const counts = rows ? countChanges(rows) : undefined
 
   return (
     <div class="page compare-page">
@@ -132,4 +129,10 @@ function Bar(props: { us: number; scale: number }) {
       <em>{formatDuration(props.us)}</em>
     </div>
   )
+}
+
+function countChanges(rows: { change: string }[]): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const r of rows) counts[r.change] = (counts[r.change] ?? 0) + 1
+  return counts
 }

@@ -2,7 +2,7 @@ import { Graph, layout } from '@dagrejs/dagre'
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { api, type DependencyEdge } from '../api.js'
 import { formatDuration, formatPercent, formatRate, serviceColor } from '../format.js'
-import { navigate, query, type Route, setParams } from '../router.js'
+import { onLinkClick, query, type Route, setParams } from '../router.js'
 
 type Dependencies = Awaited<ReturnType<typeof api.dependencies>>
 
@@ -89,6 +89,7 @@ export function MapPage(props: { route: Route }) {
             class="service-map"
             data-testid="service-map"
           >
+            <title>Service dependency map</title>
             <defs>
               <marker
                 id="arrow"
@@ -126,11 +127,12 @@ export function MapPage(props: { route: Route }) {
                   ? query({ service: e.parent, attrs: `db.system.name=${e.child}` })
                   : query({ service: e.child })
               return (
-                <g
+                <a
                   key={`${e.parent}->${e.child}`}
+                  href={`/search${target}`}
+                  onClick={onLinkClick}
                   class={`edge ${failing ? 'error' : ''}`}
                   data-edge={`${e.parent}->${e.child}`}
-                  onClick={() => navigate(`/search${target}`)}
                 >
                   <path
                     d={d}
@@ -148,7 +150,7 @@ export function MapPage(props: { route: Route }) {
                   >
                     {line2}
                   </text>
-                </g>
+                </a>
               )
             })}
             {data.nodes.map((n) => {
@@ -157,15 +159,12 @@ export function MapPage(props: { route: Route }) {
               const x = node.x - NODE_W / 2
               const y = node.y - NODE_H / 2
               return (
-                <g
+                <a
                   key={n.name}
+                  href={`/search${n.kind === 'database' ? query({ attrs: `db.system.name=${n.name}` }) : query({ service: n.name })}`}
+                  onClick={onLinkClick}
                   class={`node ${n.kind}`}
                   data-node={n.name}
-                  onClick={() =>
-                    navigate(
-                      `/search${n.kind === 'database' ? query({ attrs: `db.system.name=${n.name}` }) : query({ service: n.name })}`,
-                    )
-                  }
                 >
                   {n.kind === 'database' ? (
                     <>
@@ -184,7 +183,7 @@ export function MapPage(props: { route: Route }) {
                   <text x={node.x} y={node.y + (n.kind === 'database' ? 8 : 5)} text-anchor="middle" class="node-label">
                     {n.name.length > 22 ? `${n.name.slice(0, 21)}…` : n.name}
                   </text>
-                </g>
+                </a>
               )
             })}
           </svg>

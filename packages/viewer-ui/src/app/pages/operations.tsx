@@ -218,6 +218,7 @@ function Histogram(props: { bins: ReturnType<typeof histogram>; thresholdUs: num
   const bw = W / bins.length
   return (
     <svg viewBox={`0 0 ${W} ${H + 20}`} class="histogram">
+      <title>Latency histogram</title>
       {bins.map((b, i) => {
         const h = (b.count / max) * H
         const over = props.thresholdUs !== undefined && b.fromUs >= props.thresholdUs

@@ -246,7 +246,7 @@ export function SearchPage(props: { route: Route }) {
               </a>
             )}
           </div>
-          <Scatter traces={shown} onPick={(id) => navigate(`/trace/${id}`)} />
+          <Scatter traces={shown} />
         </div>
         {error && <div class="banner error">{error}</div>}
         {traces && shown.length === 0 && (
