@@ -102,6 +102,8 @@ describe('BatchSpanProcessor', () => {
       }) as SpanExporter['export'],
       shutdown: async () => {},
     }
+    // let exports abandoned by earlier tests (20 ms timeouts) finish counting first
+    await sleep(100)
     init({ exporter: throwing, batch: { maxExportBatchSize: 10, scheduledDelayMs: 5 }, propagators: ['none'] })
     const failures0 = stats().exportFailures
     for (let i = 0; i < 5; i++) {

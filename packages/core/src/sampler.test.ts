@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { startSpan, trace } from './api.js'
+import { extract, startSpan, trace } from './api.js'
 import { ROOT_CONTEXT } from './context.js'
 import { MemoryExporter } from './export/memory.js'
 import { randomIdGenerator } from './ids.js'
@@ -122,5 +122,25 @@ describe('samplers', () => {
     // a parent without the flag: children do not claim it
     const child = startSpan('child', {}, remote(true))
     expect(child.spanContext().traceFlags).toBe(TraceFlags.SAMPLED)
+  })
+})
+
+describe('B3 sampling-only headers', () => {
+  it.each([
+    ['0', false],
+    ['1', true],
+    ['d', true],
+  ])('b3: %s decides a new trace (sampled=%s) under the parent-based sampler', (value, sampled) => {
+    const exporter = new MemoryExporter()
+    init({
+      exporter,
+      batch: false,
+      propagators: ['b3'],
+      sampler: parentBased({ root: value === '0' ? alwaysOn : alwaysOff }),
+    })
+    const ctx = extract({ b3: value })
+    const span = startSpan('server', { kind: SpanKind.SERVER }, ctx)
+    expect(span.isRecording()).toBe(sampled)
+    span.end()
   })
 })

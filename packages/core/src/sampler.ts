@@ -1,6 +1,7 @@
 import type { Context } from './context.js'
 import { diag } from './diag.js'
 import { envNumber, envString } from './env.js'
+import { b3SamplingOnly } from './propagation/b3.js'
 import type { Attributes, SpanContext, SpanKind, SpanLink, TraceState } from './span.js'
 import { TraceFlags } from './span.js'
 import { spanContextFrom } from './trace-context.js'
@@ -79,8 +80,12 @@ export function parentBased(options: ParentBasedOptions): Sampler {
     shouldSample(ctx, traceId, name, kind, attributes, links) {
       const parent: SpanContext | undefined = spanContextFrom(ctx)
       let sampler: Sampler
-      if (!parent) sampler = options.root
-      else if (parent.isRemote) sampler = parent.traceFlags & TraceFlags.SAMPLED ? remoteSampled : remoteNotSampled
+      if (!parent) {
+        // B3 "sampling only" headers (`b3: 0`, `b3: 1`, `b3: d`) carry a decision but no ids.
+        const b3 = b3SamplingOnly(ctx)
+        if (b3 !== undefined) return b3 === '0' ? DROP : SAMPLE
+        sampler = options.root
+      } else if (parent.isRemote) sampler = parent.traceFlags & TraceFlags.SAMPLED ? remoteSampled : remoteNotSampled
       else sampler = parent.traceFlags & TraceFlags.SAMPLED ? localSampled : localNotSampled
       return sampler.shouldSample(ctx, traceId, name, kind, attributes, links)
     },

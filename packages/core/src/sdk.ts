@@ -1,8 +1,9 @@
 import { diag } from './diag.js'
-import { envBoolean } from './env.js'
+import { envBoolean, envList } from './env.js'
 import type { SpanExporter } from './export/exporter.js'
 import { exportersFromNames } from './export/select.js'
-import { instrumentOutgoingHttp } from './http/client.js'
+import { XrayExporter } from './export/xray.js'
+import { instrumentOutgoingHttp, type OutgoingHttpOptions } from './http/client.js'
 import { type IdGenerator, randomIdGenerator } from './ids.js'
 import { type SpanLimits, spanLimitsFromEnv } from './limits.js'
 import {
@@ -13,6 +14,7 @@ import {
 } from './processor.js'
 import type { TextMapPropagator } from './propagation/propagator.js'
 import { propagatorFromNames } from './propagation/select.js'
+import { xrayIdGenerator } from './propagation/xray.js'
 import { createResource, type Resource } from './resource.js'
 import { type Sampler, samplerFromEnv } from './sampler.js'
 import type { Attributes } from './span.js'
@@ -41,8 +43,8 @@ export interface InitOptions {
   idGenerator?: IdGenerator
   /** Turn tracing off entirely (also OTEL_SDK_DISABLED=true). */
   disabled?: boolean
-  /** Outgoing HTTP client spans and header injection (both on by default). */
-  instrument?: { fetch?: boolean; http?: boolean }
+  /** Outgoing HTTP client spans and header injection (`fetch` and `http` on by default). */
+  instrument?: OutgoingHttpOptions
   /** Flush and shut down when the process receives these (opt-in), e.g. `['SIGTERM', 'beforeExit']`. */
   shutdownOn?: Array<'SIGTERM' | 'SIGINT' | 'beforeExit'>
 }
@@ -99,7 +101,8 @@ export function init(options: InitOptions = {}): Sdk {
     attributes: options.resourceAttributes,
   })
   provider.sampler = options.sampler ?? samplerFromEnv()
-  provider.idGenerator = options.idGenerator ?? randomIdGenerator
+  // X-Ray accepts only trace ids that start with the epoch: pick its generator when exporting there.
+  provider.idGenerator = options.idGenerator ?? (exportsToXray(options) ? xrayIdGenerator : randomIdGenerator)
   provider.limits = spanLimitsFromEnv(options.limits)
   provider.propagator =
     Array.isArray(options.propagators) || options.propagators === undefined
@@ -184,6 +187,16 @@ export async function shutdown(timeoutMs?: number): Promise<void> {
     }
   }
   await processor?.shutdown(timeoutMs)
+}
+
+function exportsToXray(options: InitOptions): boolean {
+  const specs =
+    options.exporter === undefined
+      ? envList('OTEL_TRACES_EXPORTER')
+      : Array.isArray(options.exporter)
+        ? options.exporter
+        : [options.exporter]
+  return (specs ?? []).some((s) => s === 'xray' || s instanceof XrayExporter)
 }
 
 function processorsFor(options: InitOptions): SpanProcessor[] {
