@@ -7,6 +7,6 @@ export default defineConfig({
   },
   ssr: { resolve: { conditions: ['@threadline/source'] } },
   test: {
-    projects: ['packages/*', 'examples/*'],
+    projects: ['packages/*', 'examples/*', 'test/*'],
   },
 })
