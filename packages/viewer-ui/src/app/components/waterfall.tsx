@@ -170,11 +170,14 @@ export function Waterfall(props: WaterfallProps) {
                     ))}
                   </div>
                   <span
-                    class={`bar-label ${left + width > 80 ? 'inside' : ''}`}
+                    // right of the bar; near the right edge: inside a wide bar, or left of a narrow one
+                    class={`bar-label ${left + width > 80 && width > 22 ? 'inside' : ''}`}
                     style={
-                      left + width > 80
-                        ? { right: `${Math.max(0, 100 - left - width) + 0.5}%` }
-                        : { left: `${Math.max(0, left + width) + 0.5}%` }
+                      left + width <= 80
+                        ? { left: `${Math.max(0, left + width) + 0.5}%` }
+                        : width > 22
+                          ? { right: `${Math.max(0, 100 - left - width) + 0.5}%` }
+                          : { right: `${Math.max(0, 100 - left) + 0.5}%` }
                     }
                   >
                     {formatDuration(span.endUs - span.startUs)}
