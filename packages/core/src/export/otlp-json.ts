@@ -185,7 +185,11 @@ function span(w: JsonWriter, s: ReadableSpan): void {
 
 function link(w: JsonWriter, l: SpanLink): void {
   const ctx = l.context
-  w.raw(`{"traceId":"${ctx.traceId}","spanId":"${ctx.spanId}"`)
+  // link contexts come from user code, unvalidated: escape them like any string
+  w.raw('{"traceId":')
+  w.string(String(ctx.traceId))
+  w.raw(',"spanId":')
+  w.string(String(ctx.spanId))
   const traceState = ctx.traceState?.serialize()
   if (traceState) {
     w.raw(',"traceState":')
