@@ -75,7 +75,16 @@ async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
   return (await response.json()) as T
 }
 
+/** An SLO the viewer was started with (`--slo "GET /orders/:id=200ms@99%"`), if its status lists them. */
+export interface ConfiguredSlo {
+  service?: string
+  operation: string
+  thresholdUs: number
+  target: number
+}
+
 export const api = {
+  status: (signal?: AbortSignal) => get<{ slos?: ConfiguredSlo[] } & Record<string, unknown>>('/api/v1/status', signal),
   services: (signal?: AbortSignal) => get<{ services: string[] }>('/api/v1/services', signal).then((r) => r.services),
   operations: (service: string, signal?: AbortSignal) =>
     get<{ operations: { name: string; spanKind: string }[] }>(

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
 import { histogram, parseSlo, sloReport } from '../../analysis/index.js'
-import { api, type OperationRed, type TraceSummary } from '../api.js'
+import { api, type ConfiguredSlo, type OperationRed, type TraceSummary } from '../api.js'
 import { LineChart } from '../components/chart.js'
 import { formatDuration, formatPercent, formatRate } from '../format.js'
 import { query, type Route, setParams } from '../router.js'
@@ -40,8 +40,21 @@ export function OperationsPage(props: { route: Route }) {
   }, [service, operation, lookback])
 
   const current = red?.find((o) => o.operation === operation)
+  const [configured, setConfigured] = useState<ConfiguredSlo[]>([])
+  useEffect(() => {
+    api.status().then(
+      (s) => setConfigured(Array.isArray(s.slos) ? s.slos : []),
+      () => setConfigured([]),
+    )
+  }, [])
   const sloText = params.get('slo') ?? ''
-  const slo = sloText ? parseSlo(`${operation}=${sloText}`) : undefined
+  // the URL wins; else an SLO the viewer was started with (--slo)
+  const fromViewer = configured.find(
+    (c) => c.operation === operation && (c.service === undefined || c.service === service),
+  )
+  const slo = sloText
+    ? parseSlo(`${operation}=${sloText}`)
+    : fromViewer && { operation, thresholdUs: fromViewer.thresholdUs, target: fromViewer.target }
   const durations = useMemo(() => (samples ?? []).map((t) => t.durationUs), [samples])
   const bins = useMemo(() => histogram(durations, 28), [durations])
   const report = slo && durations.length ? sloReport(durations, slo.thresholdUs, slo.target) : undefined
