@@ -136,9 +136,10 @@ export class FieldSpan {
 
 function median(values: number[] | undefined): number {
   if (!values || values.length === 0) return 0
-  values.sort((a, b) => a - b)
-  const mid = values.length >> 1
-  return values.length % 2 ? (values[mid] as number) : ((values[mid - 1] as number) + (values[mid] as number)) / 2
+  // a typed array sorts numbers natively, without a comparator call per comparison
+  const sorted = Float64Array.from(values).sort()
+  const mid = sorted.length >> 1
+  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 
 /** Milliseconds to the microsecond: enough for a resolver, and short in every backend's UI. */
