@@ -109,23 +109,21 @@ export class OperationTrace {
       this.tracing = options.resolverSpans && (active === undefined || active.isRecording())
       return
     }
-    {
-      const operation = findOperation(args.document, args.operationName)
-      const type = operation?.operation
-      const name = operation?.name?.value
-      const spanName = semconv.graphqlSpanName(type, name)
-      this.span = tracer.startSpan(spanName, undefined, parent)
-      if (this.span.isRecording()) {
-        this.span.setAttribute(semconv.ATTR_GRAPHQL_OPERATION_TYPE, type ?? 'query')
-        if (name) this.span.setAttribute(semconv.ATTR_GRAPHQL_OPERATION_NAME, name)
-        this.recordDocument(args)
-        if (options.renameServerSpan) renameServerSpan(parent, spanName)
-      }
-      this.ctx = contextWithSpan(parent, this.span).setValue(OPERATION_KEY, this)
-      if (args.contextValue !== null && typeof args.contextValue === 'object') {
-        this.contextValue = args.contextValue
-        byContextValue.set(args.contextValue, this)
-      }
+    const operation = findOperation(args.document, args.operationName)
+    const type = operation?.operation
+    const name = operation?.name?.value
+    const spanName = semconv.graphqlSpanName(type, name)
+    this.span = tracer.startSpan(spanName, undefined, parent)
+    if (this.span.isRecording()) {
+      this.span.setAttribute(semconv.ATTR_GRAPHQL_OPERATION_TYPE, type ?? 'query')
+      if (name) this.span.setAttribute(semconv.ATTR_GRAPHQL_OPERATION_NAME, name)
+      this.recordDocument(args)
+      if (options.renameServerSpan) renameServerSpan(parent, spanName)
+    }
+    this.ctx = contextWithSpan(parent, this.span).setValue(OPERATION_KEY, this)
+    if (args.contextValue !== null && typeof args.contextValue === 'object') {
+      this.contextValue = args.contextValue
+      byContextValue.set(args.contextValue, this)
     }
     this.tracing = options.resolverSpans && this.span.isRecording()
   }

@@ -6,7 +6,7 @@ import { threadline } from '@threadline/express'
 import express from 'express'
 import { createYoga } from 'graphql-yoga'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { useThreadline } from '../src/index.js'
+import { instrumentGraphql, useThreadline } from '../src/index.js'
 import { buildSchema, exceptionEvents, shape } from './fixtures.js'
 
 // Yoga's dependencies load graphql's CommonJS build: the schema must come from the same copy.
@@ -17,6 +17,9 @@ let close: () => Promise<void>
 
 beforeAll(async () => {
   init({ serviceName: 'yoga', exporter, batch: false })
+  // graphql 17's channels on as well: Yoga parses and validates with graphql-js, and the spans
+  // must not be doubled (the tree below is compared line by line)
+  instrumentGraphql()
   const schema = buildSchema(graphql, { inPosts: (id) => trace('db.select posts', async () => id) })
   const yoga = createYoga({ schema, plugins: [useThreadline()], logging: false, maskedErrors: false })
   const app = express()
