@@ -11,9 +11,9 @@ import { createRequire } from 'node:module'
 
 const require = createRequire(import.meta.url)
 const AUTOCANNON = require.resolve('autocannon/autocannon.js')
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 5)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2)
-const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50)
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 4)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 20)
 const FIXED_RATE = Number(process.env.BENCH_FIXED_RATE ?? 2000)
 export const CONDITIONS = ['untraced', 'threadline', 'opentelemetry']
 
@@ -27,7 +27,9 @@ export async function runHttpBenchmark({ title, serverScript, path }) {
     `${title}: GET ${path}, ${CONNECTIONS} connections, ${SECONDS}s per run, ${ROUNDS} round(s) alternating ${CONDITIONS.join(' / ')}`,
   )
   console.log(
-    'Threadline and OpenTelemetry both sample 100% and export OTLP/HTTP protobuf (batched) to a loopback sink',
+    process.env.BENCH_EXPORT === 'none'
+      ? 'Threadline samples 100% and discards its batches (BENCH_EXPORT=none); OpenTelemetry exports OTLP/HTTP protobuf to a loopback sink'
+      : 'Threadline and OpenTelemetry both sample 100% and export OTLP/HTTP protobuf (batched) to a loopback sink',
   )
   const throughput = Object.fromEntries(CONDITIONS.map((c) => [c, []]))
   const otlpBytes = Object.fromEntries(CONDITIONS.map((c) => [c, 0]))
@@ -152,7 +154,12 @@ function mean(values) {
 export async function setUpCondition(condition, sinkUrl, instrumentationFor) {
   if (condition === 'threadline') {
     const { init, OtlpExporter } = await import('@threadline/core')
-    init({ serviceName: 'bench', exporter: new OtlpExporter({ url: `${sinkUrl}/v1/traces` }) })
+    // BENCH_EXPORT=none: spans are batched, then discarded (to separate span cost from export cost)
+    const exporter =
+      process.env.BENCH_EXPORT === 'none'
+        ? { export: async () => ({ ok: true }), shutdown: async () => {} }
+        : new OtlpExporter({ url: `${sinkUrl}/v1/traces` })
+    init({ serviceName: 'bench', exporter })
   } else if (condition === 'opentelemetry') {
     const { NodeTracerProvider } = require('@opentelemetry/sdk-trace-node')
     const { BatchSpanProcessor } = require('@opentelemetry/sdk-trace-base')
