@@ -61,6 +61,21 @@ describe('N+1 detection', () => {
     expect(of(analyzeTrace(buildTree(spans), { minRepeats: 2 }), 'n-plus-one')).toHaveLength(1)
   })
 
+  it('merges the same repeat under many callers of one kind into one finding', () => {
+    const spans = [span('r', undefined, 'POST /import', 0, 1000)]
+    for (let p = 0; p < 4; p++) {
+      spans.push(span(`row${p}`, 'r', 'parse row', p * 100, p * 100 + 90))
+      for (let i = 0; i < 3; i++)
+        spans.push(query(`q${p}-${i}`, `row${p}`, 'SELECT products', p * 100 + i * 10, p * 100 + i * 10 + 5))
+    }
+    const found = of(analyzeTrace(buildTree(spans)), 'n-plus-one')
+    expect(found).toHaveLength(1)
+    expect(found[0]).toMatchObject({ count: 12, parents: 4, parentSpanId: 'row0', concurrency: 'sequential' })
+    expect(found[0]!.title).toBe(
+      'N+1 query: SELECT products × 3 under parse row (in each of 4 parse row spans, 12 in all)',
+    )
+  })
+
   it('keeps repeats under different parents apart', () => {
     const spans = [
       span('r', undefined, 'GET /', 0, 100),

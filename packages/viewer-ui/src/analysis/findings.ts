@@ -26,6 +26,8 @@ export interface Finding {
   graphqlPath?: string | undefined
   /** Repeated calls: how many, and whether they ran one after another or together. */
   count?: number | undefined
+  /** How many callers each repeated the calls (a loop around the loop); 1 usually. */
+  parents?: number | undefined
   concurrency?: 'sequential' | 'concurrent' | 'mixed' | undefined
   /** Time the calls took, and what running them in parallel (or batching them) could save, in µs. */
   totalUs?: number | undefined
@@ -82,29 +84,60 @@ function nPlusOne(tree: TraceTree, minRepeats: number, claimed: Set<string>): Fi
     }
     group.spans.push(span)
   }
-  const out: Finding[] = []
-  for (const { anchor, path, spans } of groups.values()) {
+  // the same repeat under many callers of one kind (a loop around the loop) is one finding
+  const merged = new Map<string, { anchors: AnalysisSpan[]; path: string | undefined; groups: AnalysisSpan[][] }>()
+  for (const [id, { anchor, path, spans }] of groups) {
     if (spans.length < minRepeats) continue
+    const key = id.slice(id.indexOf('\u0000'))
+    const mergeKey = anchor ? `${anchor.service}\u0000${anchor.name}${key}` : id
+    let entry = merged.get(mergeKey)
+    if (!entry) {
+      entry = { anchors: [], path, groups: [] }
+      merged.set(mergeKey, entry)
+    }
+    if (anchor) entry.anchors.push(anchor)
     spans.sort((a, b) => a.startUs - b.startUs)
+    entry.groups.push(spans)
+  }
+  const out: Finding[] = []
+  for (const { anchors, path, groups: repeats } of merged.values()) {
+    const spans = repeats.flat()
     for (const s of spans) claimed.add(s.spanId)
     const first = spans[0]!
+    const anchor = anchors[0]
+    const perParent = Math.round(spans.length / repeats.length)
     const isDb = dbSystem(first) !== undefined
-    const concurrency = overlapKind(spans)
+    const kinds = repeats.map(overlapKind)
+    const concurrency = kinds.every((k) => k === kinds[0]) ? kinds[0]! : 'mixed'
     const totalUs = spans.reduce((sum, s) => sum + (s.endUs - s.startUs), 0)
-    const wallUs = Math.max(...spans.map((s) => s.endUs)) - first.startUs
+    const savingUs = repeats.reduce((sum, group) => {
+      const wall = Math.max(...group.map((s) => s.endUs)) - group[0]!.startUs
+      return sum + Math.max(0, wall - Math.max(...group.map((s) => s.endUs - s.startUs)))
+    }, 0)
     const where = path ? ` resolving ${path}` : anchor ? ` under ${anchor.name}` : ''
+    const times =
+      repeats.length > 1
+        ? ` (in each of ${repeats.length} ${anchor?.name ?? 'callers'} spans, ${spans.length} in all)`
+        : ''
+    const ran =
+      concurrency === 'concurrent'
+        ? 'ran concurrently'
+        : concurrency === 'sequential'
+          ? 'ran one after another'
+          : 'ran partly concurrently'
     out.push({
       type: 'n-plus-one',
       severity: spans.length >= 10 ? 'high' : 'medium',
-      title: `N+1 ${isDb ? 'query' : 'call'}: ${callLabel(first)} × ${spans.length}${where}`,
-      detail: `${spans.length} ${isDb ? 'identical queries' : 'calls to the same route'} ${concurrency === 'concurrent' ? 'ran concurrently' : concurrency === 'sequential' ? 'ran one after another' : 'ran partly concurrently'}${anchor ? ` under "${anchor.name}" (${anchor.service})` : ''}; one ${isDb ? 'batched query (WHERE … IN, a join or a DataLoader)' : 'batch request'} would replace them.`,
+      title: `N+1 ${isDb ? 'query' : 'call'}: ${callLabel(first)} × ${repeats.length > 1 ? perParent : spans.length}${where}${times}`,
+      detail: `${repeats.length > 1 ? `About ${perParent}` : spans.length} ${isDb ? 'identical queries' : 'calls to the same route'} ${ran}${anchor ? ` under "${anchor.name}" (${anchor.service})` : ''}; one ${isDb ? 'batched query (WHERE … IN, a join or a DataLoader)' : 'batch request'} would replace them.`,
       spanIds: spans.map((s) => s.spanId),
       parentSpanId: anchor?.spanId,
       graphqlPath: path,
       count: spans.length,
+      parents: repeats.length,
       concurrency,
       totalUs,
-      savingUs: Math.max(0, wallUs - Math.max(...spans.map((s) => s.endUs - s.startUs))),
+      savingUs,
     })
   }
   return out.sort((a, b) => (b.count ?? 0) - (a.count ?? 0))

@@ -44,7 +44,7 @@ export function LineChart(props: {
             stroke: s.color,
             width: 2,
             fill: props.series.length === 1 ? `${s.color}14` : undefined,
-            points: { show: false },
+            points: { show: true, size: 5 },
             spanGaps: true,
             value: (_u: uPlot, v: number | null) => (v === null ? '—' : props.format(v)),
           })),
