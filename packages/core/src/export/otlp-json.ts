@@ -201,12 +201,51 @@ function link(w: JsonWriter, l: SpanLink): void {
   w.raw(`,"flags":${spanFlags(ctx.traceFlags, ctx.isRemote)}}`)
 }
 
+/**
+ * Whole `{"key":…,"value":{"stringValue":…}}` entries for short string values: methods, routes,
+ * db systems, query texts and user agents repeat across spans. Bounded in entries per key and
+ * overall, so high-cardinality values (paths, ids) stop being cached once their key is full.
+ */
+const pairCache = new Map<string, Map<string, Uint8Array>>()
+let pairEntries = 0
+const PAIR_LIMIT = 8192
+const PAIRS_PER_KEY = 64
+const MAX_CACHED_VALUE = 256
+
+function cachedPair(key: string, value: string): Uint8Array | undefined {
+  let values = pairCache.get(key)
+  const hit = values?.get(value)
+  if (hit !== undefined || value.length > MAX_CACHED_VALUE || pairEntries >= PAIR_LIMIT) return hit
+  if (values === undefined) {
+    values = new Map()
+    pairCache.set(key, values)
+  } else if (values.size >= PAIRS_PER_KEY) return undefined
+  const pw = new JsonWriter(128)
+  writeKey(pw, key, true)
+  pw.bytes(STRING_VALUE)
+  pw.string(value)
+  pw.bytes(CLOSE_ATTRIBUTE)
+  const bytes = pw.finish()
+  values.set(value, bytes)
+  pairEntries++
+  return bytes
+}
+
 function attributes(w: JsonWriter, attrs: Attributes): void {
   w.raw('[')
   let first = true
   for (const key in attrs) {
     const value = attrs[key]
     if (value === undefined || value === null) continue
+    if (typeof value === 'string') {
+      const pair = cachedPair(key, value)
+      if (pair !== undefined) {
+        if (!first) w.raw(',')
+        first = false
+        w.bytes(pair)
+        continue
+      }
+    }
     writeKey(w, key, first)
     first = false
     topValue(w, value)
