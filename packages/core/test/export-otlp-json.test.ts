@@ -111,4 +111,23 @@ describe('OTLP/JSON encoder', () => {
     const json = JSON.parse(encodeTraceRequestJson([s]))
     expect(json.resourceSpans[0].scopeSpans[0].spans[0].name).toBe(s.name)
   })
+
+  it('stays exact when attribute caches fill up (high-cardinality values, many keys)', () => {
+    const spans: ReadableSpan[] = []
+    for (let i = 0; i < 300; i++) {
+      const s = sampleSpans()[3] as ReadableSpan & { attributes: Obj }
+      s.attributes['url.path'] = `/users/${i}`
+      s.attributes[`key.${i % 97}`] = `value ${i % 5}`
+      spans.push(s)
+    }
+    const json = decodeTraceRequestJson(encodeTraceRequestJson(spans))
+    const proto = decodeTraceRequestProto(encodeTraceRequest(spans))
+    if (!json.ok) throw new Error(json.error.message)
+    const decoded = json.request.resourceSpans[0]!.scopeSpans[0]!.spans
+    decoded.forEach((s, i) => {
+      expect(s.attributes['url.path']).toBe(`/users/${i}`)
+      expect(s.attributes[`key.${i % 97}`]).toBe(`value ${i % 5}`)
+    })
+    expect(json).toEqual(proto)
+  })
 })
