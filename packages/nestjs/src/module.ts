@@ -4,6 +4,7 @@ import {
   Global,
   Inject,
   type InjectionToken,
+  Logger,
   type MiddlewareConsumer,
   Module,
   type ModuleMetadata,
@@ -98,7 +99,14 @@ export class TracingModule implements NestModule, OnModuleInit {
     if (ours >= 0) this.setAside = { index: ours, interceptor: interceptors.splice(ours, 1)[0] as NestInterceptor }
     this.config.getGlobalGuards().unshift(new TracingGuard())
     this.config.getGlobalFilters().unshift(new TracingExceptionFilter(adapter))
-    this.instrumentEnhancers()
+    try {
+      this.instrumentEnhancers()
+    } catch (error) {
+      // Nest internals we read may change between majors: lose the pipeline view, never the app.
+      new Logger('TracingModule').warn(
+        `TL_ERR_NEST_ENHANCERS: guards and filters are not instrumented (${error instanceof Error ? error.message : String(error)})`,
+      )
+    }
   }
 
   /** Nest calls this after registering the HTTP routes (and before microservices start). */
