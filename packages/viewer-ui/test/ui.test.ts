@@ -29,6 +29,7 @@ let browser: Browser
 let base: string
 const ids = { order: '', failing: '', xss: '', big: '', checkout: '', order2: '' }
 const xssDialogs: string[] = []
+const consoleErrors: string[] = []
 
 async function open(path: string): Promise<Page> {
   const page = await browser.newPage({ viewport: { width: 1440, height: 900 } })
@@ -36,7 +37,11 @@ async function open(path: string): Promise<Page> {
     xssDialogs.push(d.message())
     void d.dismiss()
   })
-  page.on('pageerror', (e) => console.error('page error:', e.message))
+  page.on('pageerror', (e) => consoleErrors.push(`page error: ${e.message}`))
+  page.on('console', (m) => {
+    // a 404 for a trace id the test asks for on purpose would be fine; nothing else is
+    if (m.type() === 'error') consoleErrors.push(`${page.url()}: ${m.text()}`)
+  })
   await page.goto(`${base}${path}`)
   return page
 }
@@ -401,5 +406,9 @@ describe.skipIf(!existsSync(CHROMIUM))('viewer web UI in Chromium', () => {
     await page.locator('.finding').first().waitFor()
     await shot(page, 'trace-10k')
     await page.close()
+  })
+
+  it('no page logged an error or a Content-Security-Policy violation', () => {
+    expect(consoleErrors).toEqual([])
   })
 })
