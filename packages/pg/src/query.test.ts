@@ -167,6 +167,26 @@ describe('a query span for every calling style', () => {
     expect(span.attributes['error.type']).toBe('42P01')
   })
 
+  it('pipeline mode: concurrent queries on one client each get their own span', async () => {
+    const piped = new pg.Client({ connectionString: db().url, pipeline: true } as pg.ClientConfig)
+    await piped.connect()
+    try {
+      await trace('request', () =>
+        Promise.all([
+          piped.query('SELECT id FROM users WHERE id = $1', [1]),
+          piped.query('SELECT id FROM items WHERE id <= $1', [3]),
+          piped.query('SELEC broken').catch((error: Error) => error),
+        ]),
+      )
+    } finally {
+      await piped.end()
+    }
+    const spans = querySpans()
+    expect(spans.map((s) => s.name).sort()).toEqual(['SELEC', 'SELECT items', 'SELECT users'])
+    expect(spans.find((s) => s.name === 'SELECT items')?.attributes['db.response.returned_rows']).toBe(3)
+    expect(spans.find((s) => s.name === 'SELEC')?.attributes['db.response.status_code']).toBe('42601')
+  })
+
   it('multi-statement text: one span, rows of every statement', async () => {
     await trace('request', () => client.query('SELECT 1; SELECT id FROM items WHERE id < 3'))
     const span = onlyQuerySpan()
