@@ -138,6 +138,8 @@ export class CatsController {
   }
 }
 
+// @Traced() on a controller: Nest's route metadata must survive the wrapping
+@Traced()
 @Controller({ path: 'dogs', version: '2' })
 export class DogsController {
   @Get(':id')

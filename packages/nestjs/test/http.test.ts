@@ -73,6 +73,15 @@ describe.each(platforms)('on platform-%s', (platform: Platform) => {
       expect(span.status.code).toBe(0)
     })
 
+    it('@Traced() on a controller keeps its routes and times each handler', async () => {
+      const url = await app()
+      const res = await fetch(`${url}/api/v2/dogs/rex`)
+      expect(await res.json()).toEqual({ id: 'rex' })
+      const { server, spans } = await requestSpans()
+      expect(server.name).toBe('GET /api/v2/dogs/:id')
+      expect(childrenOf(server, spans).map((s) => s.name)).toEqual(['DogsController.findOne'])
+    })
+
     it('records the controller and handler', async () => {
       const url = await app()
       await fetch(`${url}/api/cats/7`)

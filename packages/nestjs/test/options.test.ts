@@ -1,4 +1,13 @@
-import { Controller, Get, Module, Version, VersioningType } from '@nestjs/common'
+import {
+  Controller,
+  Get,
+  type MiddlewareConsumer,
+  Module,
+  type NestMiddleware,
+  type NestModule,
+  Version,
+  VersioningType,
+} from '@nestjs/common'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Traced, TracingModule } from '../src/index.js'
 import { exporter, type Platform, platforms, type Running, serverSpan, start, useTracing } from './harness.js'
@@ -29,6 +38,13 @@ class ItemsController {
   }
 }
 
+class FailingMiddleware implements NestMiddleware {
+  use(req: { headers: Record<string, string | undefined> }, _res: unknown, next: () => void) {
+    if (req.headers['x-fail'] === '1') throw new Error('the middleware exploded')
+    next()
+  }
+}
+
 @Module({
   imports: [
     TracingModule.forRoot({
@@ -39,7 +55,11 @@ class ItemsController {
   ],
   controllers: [ItemsController],
 })
-class AppModule {}
+class AppModule implements NestModule {
+  configure(consumer: MiddlewareConsumer) {
+    consumer.apply(FailingMiddleware).forRoutes(ItemsController)
+  }
+}
 
 describe.each(platforms)('options and versioning on platform-%s', (platform: Platform) => {
   let running: Running | undefined
@@ -89,6 +109,15 @@ describe.each(platforms)('options and versioning on platform-%s', (platform: Pla
     const span = await serverSpan()
     expect(span.attributes['nestjs.handler']).toBe('v2')
     expect(exporter.findByName('Work.run')).toHaveLength(0)
+  })
+
+  it("an error thrown in the application's middleware is recorded (500)", async () => {
+    const url = await app()
+    const res = await fetch(`${url}/items/9`, { headers: { 'x-api-version': '1', 'x-fail': '1' } })
+    expect(res.status).toBe(500)
+    const span = await serverSpan()
+    expect(span.status.code).toBe(2)
+    expect(span.events[0]?.attributes['exception.message']).toBe('the middleware exploded')
   })
 
   it('an unsampled caller: no spans, same answer, the decision propagates', async () => {
