@@ -5,6 +5,7 @@
 // processor + OTLP/protobuf exporter into a loopback sink running in another process.
 // Rounds alternate between conditions; medians reported.
 import { spawn } from 'node:child_process'
+import { loadavg } from 'node:os'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer'
 import { resourceFromAttributes } from '@opentelemetry/resources'
@@ -113,7 +114,9 @@ for (let r = 0; r < ROUNDS; r++) {
   }
 }
 const us = (name) => median(encodeResults[name])
-console.log(`encode ${BATCH} spans to an OTLP ExportTraceServiceRequest; ${ROUNDS} rounds x 200 batches, medians`)
+console.log(
+  `encode ${BATCH} spans to an OTLP ExportTraceServiceRequest; ${ROUNDS} rounds x 200 batches, medians (load average ${loadavg()[0].toFixed(1)})`,
+)
 console.log('encoder                    µs/batch     bytes')
 for (const name of Object.keys(encoders))
   console.log(`${name.padEnd(24)} ${us(name).toFixed(0).padStart(10)} ${String(sizes[name]).padStart(9)}`)

@@ -194,11 +194,50 @@ function encodedKey(key: string): Uint8Array {
   return bytes
 }
 
+/**
+ * Whole KeyValue bodies for short string values (methods, routes, db systems, query texts repeat
+ * across spans). Bounded per key and overall, so high-cardinality values stop being cached.
+ */
+const pairCache = new Map<string, Map<string, Uint8Array>>()
+let pairEntries = 0
+const PAIR_LIMIT = 8192
+const PAIRS_PER_KEY = 64
+const MAX_CACHED_VALUE = 256
+
+function cachedPair(key: string, value: string): Uint8Array | undefined {
+  let values = pairCache.get(key)
+  const hit = values?.get(value)
+  if (hit !== undefined || value.length > MAX_CACHED_VALUE || pairEntries >= PAIR_LIMIT) return hit
+  if (values === undefined) {
+    values = new Map()
+    pairCache.set(key, values)
+  } else if (values.size >= PAIRS_PER_KEY) return undefined
+  const pw = new ProtoWriter(128)
+  pw.bytes(encodedKey(key))
+  const v = pw.fork(2)
+  pw.tag(1, 2)
+  pw.string(value)
+  pw.join(v)
+  const bytes = pw.finish()
+  values.set(value, bytes)
+  pairEntries++
+  return bytes
+}
+
 /** Repeated KeyValue under `field`. */
 function writeAttributes(w: ProtoWriter, field: number, attributes: Attributes): void {
   for (const key in attributes) {
     const value = attributes[key]
     if (value === undefined || value === null) continue
+    if (typeof value === 'string') {
+      const pair = cachedPair(key, value)
+      if (pair !== undefined) {
+        w.tag(field, 2)
+        w.varint(pair.length)
+        w.bytes(pair)
+        continue
+      }
+    }
     const kv = w.fork(field)
     w.bytes(encodedKey(key))
     const v = w.fork(2) // KeyValue.value
