@@ -408,6 +408,31 @@ describe.skipIf(!existsSync(CHROMIUM))('viewer web UI in Chromium', () => {
     await page.close()
   })
 
+  it('new traces appear without reloading; deep links restore the view', async () => {
+    const page = await open('/search?service=gateway')
+    const items = page.locator('.trace-item')
+    await expect.poll(() => items.count()).toBe(4)
+    const fresh = newTraceId()
+    await post(viewer.urls.otlpHttp, otlpPayload(fresh, Date.now() - 500, failingTrace()))
+    await page.locator(`.trace-item[data-trace-id="${fresh}"]`).waitFor()
+    expect(await items.count()).toBe(5)
+    await page.close()
+
+    // a trace link with a selected span, an in-trace search and a collapsed subtree
+    const spans = (await (await fetch(`${base}/api/v1/traces/${ids.order}`)).json()) as {
+      spans: { spanId: string; name: string }[]
+    }
+    const op = spans.spans.find((s) => s.name === 'query OrderItems')!
+    const orders = spans.spans.find((s) => s.name === 'SELECT orders')!
+    const deep = await open(`/trace/${ids.order}?span=${orders.spanId}&q=order&collapsed=${op.spanId}`)
+    await deep.getByTestId('span-detail').waitFor()
+    expect(await deep.getByTestId('span-detail').locator('.detail-name').textContent()).toBe('SELECT orders')
+    expect(await deep.getByTestId('trace-search').inputValue()).toBe('order')
+    expect(await deep.locator('.wf-row').count()).toBe(7)
+    await deep.goBack()
+    await deep.close()
+  })
+
   it('no page logged an error or a Content-Security-Policy violation', () => {
     expect(consoleErrors).toEqual([])
   })
