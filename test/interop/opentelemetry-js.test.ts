@@ -34,10 +34,8 @@ let threadlineB: Running
 let exporter: MemoryExporter
 
 async function startOtelService(nextUrl: string): Promise<void> {
-  otel = spawn(process.execPath, [fileURLToPath(new URL('./fixtures/otel-service.cjs', import.meta.url))], {
-    env: { ...process.env, OTLP_URL: `${sink.url}/v1/traces`, NEXT_URL: nextUrl },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
+  const fixture = fileURLToPath(new URL('./fixtures/otel-service.cjs', import.meta.url))
+  otel = spawn(process.execPath, [fixture, `${sink.url}/v1/traces`, nextUrl], { stdio: ['ignore', 'pipe', 'inherit'] })
   const [line] = (await once(otel.stdout as NodeJS.ReadableStream, 'data')) as [Buffer]
   otelUrl = `http://127.0.0.1:${(JSON.parse(line.toString('utf8')) as { port: number }).port}`
 }
