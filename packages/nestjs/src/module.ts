@@ -42,6 +42,7 @@ export interface TracingModuleAsyncOptions extends Pick<ModuleMetadata, 'imports
 }
 
 const TRACING_OPTIONS = Symbol.for('threadline.nestjs.options')
+const tracedAdapters = new WeakSet<object>()
 
 /**
  * Traces a Nest application: a SERVER span per HTTP request (on Express or Fastify), named by its
@@ -80,7 +81,9 @@ export class TracingModule implements NestModule, OnModuleInit {
    */
   configure(_consumer: MiddlewareConsumer): void {
     const adapter = this.adapterHost?.httpAdapter
-    if (!adapter) return
+    // imported twice with different options, the module is two modules: the first one traces
+    if (!adapter || tracedAdapters.has(adapter)) return
+    tracedAdapters.add(adapter)
     const instance = adapter.getInstance<{
       enabled?(name: string): boolean
       initialConfig?: { trustProxy?: unknown }

@@ -147,3 +147,23 @@ describe('@Traced outside a request', () => {
     expect(span.parentSpanContext).toBeUndefined()
   })
 })
+
+@Module({ imports: [TracingModule.forRoot({ serviceName: 'feature' })] })
+class FeatureModule {}
+
+@Module({
+  imports: [TracingModule.forRoot({ serviceName: 'root' }), FeatureModule],
+  controllers: [OrdersController],
+  providers: [OrdersService],
+})
+class TwiceModule {}
+
+it.each(platforms)('imported twice with different options, one server span per request (%s)', async (platform) => {
+  const running = await start(TwiceModule, platform)
+  try {
+    await (await fetch(`${running.url}/orders/health`)).text()
+    expect((await serverSpan()).name).toBe('GET /orders/health')
+  } finally {
+    await running.close()
+  }
+})
