@@ -35,7 +35,7 @@ const RETRYABLE_ERRORS = new Set([
   'EHOSTUNREACH',
   'ENOTFOUND',
   'UND_ERR_SOCKET',
-  'TL_ERR_EXPORT_TIMEOUT',
+  'EXPORT_TIMEOUT',
 ])
 /** Keep at most this much of a response body (error text, OTLP partial success). */
 const MAX_BODY = 64 * 1024
@@ -119,7 +119,7 @@ export class HttpTransport {
       )
       const timer = setTimeout(() => {
         const error = Object.assign(new Error(`no answer within ${Math.round(timeoutMs)} ms`), {
-          code: 'TL_ERR_EXPORT_TIMEOUT',
+          code: 'EXPORT_TIMEOUT',
         })
         fail(error)
         req.destroy(error)
