@@ -73,7 +73,7 @@ export class HttpTransport {
       last = await this.post(body, remaining, signal)
       if (last.ok) return last
       if (!last.retryable || attempt === this.maxAttempts) break
-      // full jitter over the upper half: spreads retries from many processes after an outage
+      // "equal jitter" (half fixed, half random): spreads retries from many processes after an outage
       let delay = backoff / 2 + Math.random() * (backoff / 2)
       if (last.retryAfterMs !== undefined) delay = Math.max(delay, last.retryAfterMs)
       if (Date.now() + delay >= deadline) break
