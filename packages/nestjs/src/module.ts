@@ -97,9 +97,13 @@ export class TracingModule implements NestModule, OnModuleInit {
     // HTTP routes get a guard (naming) and a filter (errors) instead of the interceptor: Nest
     // skips its Observable machinery on routes without interceptors, a large share of a request.
     // It is put back in onModuleInit(), after the routes, for microservices sharing this config.
+    // (Imported twice, the module registered it twice: one is kept.)
     const interceptors = this.config.getGlobalInterceptors()
     const ours = interceptors.findIndex((i) => i instanceof TracingInterceptor)
-    if (ours >= 0) this.setAside = { index: ours, interceptor: interceptors.splice(ours, 1)[0] as NestInterceptor }
+    if (ours >= 0) this.setAside = { index: ours, interceptor: interceptors[ours] as NestInterceptor }
+    for (let i = interceptors.length - 1; i >= 0; i--) {
+      if (interceptors[i] instanceof TracingInterceptor) interceptors.splice(i, 1)
+    }
     this.config.getGlobalGuards().unshift(new TracingGuard())
     this.config.getGlobalFilters().unshift(new TracingExceptionFilter(adapter))
     try {
