@@ -275,7 +275,11 @@ export class SqliteStore implements Store {
       traceParams.push(query.endUs)
     }
     if (where.length) {
-      traceWhere.push(`EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id AND ${where.join(' AND ')})`)
+      // walk traces newest first and probe each one's spans by trace id; the unary + keeps SQLite
+      // from answering the probe through the service index instead (a scan per trace)
+      traceWhere.push(
+        `EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id AND ${where.map((w) => `+${w}`).join(' AND ')})`,
+      )
       traceParams.push(...params)
     }
     const sql = `SELECT t.trace_id AS traceId FROM traces t ${traceWhere.length ? `WHERE ${traceWhere.join(' AND ')}` : ''}
