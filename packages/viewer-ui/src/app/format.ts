@@ -47,9 +47,11 @@ export function formatPercent(x: number): string {
 }
 
 export function formatRate(perSecond: number): string {
+  if (perSecond === 0) return '0/s'
   if (perSecond >= 10) return `${perSecond.toFixed(0)}/s`
   if (perSecond >= 0.1) return `${perSecond.toFixed(2)}/s`
-  return `${(perSecond * 60).toFixed(1)}/min`
+  if (perSecond * 60 >= 0.1) return `${(perSecond * 60).toFixed(1)}/min`
+  return `${(perSecond * 3600).toFixed(1)}/h`
 }
 
 /** Attribute values as text (objects and arrays as JSON). */

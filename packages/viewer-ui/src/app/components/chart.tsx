@@ -44,7 +44,8 @@ export function LineChart(props: {
             stroke: s.color,
             width: 2,
             fill: props.series.length === 1 ? `${s.color}14` : undefined,
-            points: { show: true, size: 5 },
+            // dots only where a line cannot show the data (a few buckets with values)
+            points: { show: s.values.filter((v) => v !== null && v !== 0).length < 8, size: 5 },
             spanGaps: true,
             value: (_u: uPlot, v: number | null) => (v === null ? '—' : props.format(v)),
           })),
