@@ -21,9 +21,29 @@ import { buildSchema, exceptionEvents, type GraphQLModule, shape } from './fixtu
 // schema must be built with that install's graphql, in the same (CommonJS) module format.
 const fixture = createRequire(new URL('./apollo-fixture/package.json', import.meta.url))
 const graphql = fixture('graphql') as GraphQLModule & { version: string }
-const { ApolloServer, HeaderMap } = fixture(
-  '@apollo/server',
-) as typeof import('./apollo-fixture/node_modules/@apollo/server/dist/esm/index.js')
+const { ApolloServer, HeaderMap } = fixture('@apollo/server') as ApolloModule
+
+// The part of @apollo/server's API used here, typed locally: the fixture (and its types) is only
+// installed when the tests run, after the type-check.
+interface ApolloModule {
+  HeaderMap: new () => Map<string, string>
+  ApolloServer: new (config: {
+    schema: unknown
+    plugins: unknown[]
+    includeStacktraceInErrorResponses?: boolean
+  }) => {
+    start(): Promise<void>
+    stop(): Promise<void>
+    executeHTTPGraphQLRequest(request: {
+      httpGraphQLRequest: { method: string; headers: Map<string, string>; search: string; body: unknown }
+      context: () => Promise<object>
+    }): Promise<{
+      status?: number
+      headers: Map<string, string>
+      body: { kind: 'complete'; string: string } | { kind: 'chunked'; asyncIterator: AsyncIterable<string> }
+    }>
+  }
+}
 
 const exporter = new MemoryExporter()
 const tracer = getTracer('apollo-test-server')
