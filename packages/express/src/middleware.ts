@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http'
 import {
   type CaptureHeaders,
   ensureStarted,
@@ -39,7 +40,8 @@ type TracedRequest = Request & { [HANDLE]?: ServerSpanHandle }
 export function threadline(options: ThreadlineExpressOptions = {}): RequestHandler {
   ensureStarted({ serviceName: options.serviceName })
   const tracer = getTracer('@threadline/express', VERSION)
-  const direct: ServerSpanOptions = { tracer, captureHeaders: options.captureHeaders }
+  // client.address is Express's own req.ip, which applies the app's `trust proxy` rules
+  const direct: ServerSpanOptions = { tracer, captureHeaders: options.captureHeaders, clientAddress: requestIp }
   const proxied: ServerSpanOptions = { ...direct, trustProxy: true }
   const { ignore, requestHook, responseHook, spanName } = options
   const ignorePaths = Array.isArray(ignore) ? (ignore as IgnorePaths) : undefined
@@ -50,7 +52,7 @@ export function threadline(options: ThreadlineExpressOptions = {}): RequestHandl
       next()
       return
     }
-    const handle = startServerSpan(req, res, req.app?.enabled('trust proxy') ? proxied : direct)
+    const handle = startServerSpan(req, res, trustsPeer(req) ? proxied : direct)
     if (handle.recording) {
       ;(req as TracedRequest)[HANDLE] = handle
       trackRoute(req, handle)
@@ -70,6 +72,21 @@ export function threadline(options: ThreadlineExpressOptions = {}): RequestHandl
       }
     }
     handle.run(next)
+  }
+}
+
+function requestIp(req: IncomingMessage): string | undefined {
+  return (req as Request).ip
+}
+
+/** Whether the app trusts the connecting peer's X-Forwarded-Proto/-Host (what `req.protocol` checks). */
+function trustsPeer(req: Request): boolean {
+  const trust = req.app?.get('trust proxy fn') as ((address: string | undefined, i: number) => boolean) | undefined
+  if (typeof trust !== 'function') return false
+  try {
+    return trust(req.socket?.remoteAddress, 0) === true
+  } catch {
+    return false
   }
 }
 

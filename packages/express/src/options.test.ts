@@ -100,6 +100,12 @@ describe.each(majors)('%s: options', (_label, express) => {
     const span = await serverSpan()
     expect(span.attributes['client.address']).toBe('198.51.100.7')
     expect(span.attributes['url.scheme']).toBe('https')
+    await app?.close()
+    exporter.reset()
+    // trusting only loopback: the entry our loopback peer vouches for, not the spoofable first one
+    const loopback = await start({}, (a) => a.set('trust proxy', 'loopback'))
+    await (await fetch(`${loopback.url}/users/1`, { headers })).text()
+    expect((await serverSpan()).attributes['client.address']).toBe('10.0.0.2')
   })
 
   it('redacts sensitive query values', async () => {

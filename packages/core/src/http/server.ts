@@ -48,6 +48,12 @@ export interface ServerSpanOptions {
    * `url.scheme` and `server.address` come from `X-Forwarded-For/-Proto/-Host`.
    */
   trustProxy?: boolean | undefined
+  /**
+   * `client.address` as the framework resolves it (Express's `req.ip` walks `X-Forwarded-For` with
+   * its `trust proxy` rules). Called only for sampled requests; without it, the socket's peer (or
+   * the first `X-Forwarded-For` entry when `trustProxy`).
+   */
+  clientAddress?: ((req: IncomingMessage) => string | undefined) | undefined
 }
 
 /** One request's server span, as an adapter drives it. */
@@ -220,8 +226,9 @@ function setRequestAttributes(
   )
   const host = (trustProxy ? firstValue(headers['x-forwarded-host']) : undefined) || headers.host
   if (host) setServerAddress(span, host)
-  const forwardedFor = trustProxy ? firstValue(headers['x-forwarded-for']) : undefined
-  const client = forwardedFor || req.socket?.remoteAddress
+  const client = options.clientAddress
+    ? safeClientAddress(options.clientAddress, req)
+    : (trustProxy ? firstValue(headers['x-forwarded-for']) : undefined) || req.socket?.remoteAddress
   if (client) span.setAttribute(ATTR_CLIENT_ADDRESS, client)
   const userAgent = headers['user-agent']
   if (userAgent) span.setAttribute(ATTR_USER_AGENT_ORIGINAL, userAgent)
@@ -232,6 +239,15 @@ function setRequestAttributes(
       const value = headers[name.toLowerCase()]
       if (value !== undefined) span.setAttribute(headerAttributeName('request', name), toStrings(value))
     }
+  }
+}
+
+function safeClientAddress(read: (req: IncomingMessage) => string | undefined, req: IncomingMessage) {
+  try {
+    const address = read(req)
+    return typeof address === 'string' ? address : undefined
+  } catch {
+    return req.socket?.remoteAddress
   }
 }
 
