@@ -5,11 +5,6 @@ import { init, MemoryExporter, type ReadableSpan, SpanKind, shutdown } from '@th
 import { threadline } from '@threadline/express'
 import express from 'express'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { BatchRecorder, jsonEncoder, Tracer } from 'zipkin'
-import CLSContext from 'zipkin-context-cls'
-import { expressMiddleware as zipkinMiddleware } from 'zipkin-instrumentation-express'
-import wrapFetch from 'zipkin-instrumentation-fetch'
-import { HttpLogger } from 'zipkin-transport-http'
 import {
   listen,
   named,
@@ -20,6 +15,7 @@ import {
   waitFor,
   type ZipkinSpan,
 } from './harness.js'
+import { zipkinService } from './zipkin-peer.js'
 
 let collector: Awaited<ReturnType<typeof startZipkinCollector>>
 let threadlineA: Running
@@ -28,36 +24,6 @@ const zipkinServices: Record<'64' | '128', Running> = {} as Record<'64' | '128',
 /** Headers the zipkin service's `/mid` saw, by request id: what Threadline wrote on the wire. */
 const headersAtMid = new Map<string, Record<string, string | string[] | undefined>>()
 let exporter: MemoryExporter
-
-function zipkinService(bits: '64' | '128'): express.Express {
-  const serviceName = `zipkin-js-${bits}`
-  const tracer = new Tracer({
-    ctxImpl: new CLSContext('zipkin', true),
-    recorder: new BatchRecorder({
-      logger: new HttpLogger({
-        endpoint: `${collector.url}/api/v2/spans`,
-        jsonEncoder: jsonEncoder.JSON_V2,
-        httpInterval: 20,
-      }),
-    }),
-    localServiceName: serviceName,
-    traceId128Bit: bits === '128',
-  })
-  const zipkinFetch = wrapFetch(fetch, { tracer, remoteServiceName: 'threadline' })
-  const app = express()
-  app.use(zipkinMiddleware({ tracer, serviceName }))
-  // `/start?rid=…` is the zipkin-js root: it calls Threadline A, which calls back `/mid`.
-  app.get('/start', async (req, res) => {
-    const r = await zipkinFetch(`${threadlineA.url}/a?rid=${req.query.rid}&bits=${bits}`)
-    res.status(r.status).send(await r.text())
-  })
-  app.get('/mid', async (req, res) => {
-    headersAtMid.set(String(req.query.rid), { ...req.headers })
-    const r = await zipkinFetch(`${threadlineB.url}/b?rid=${req.query.rid}`)
-    res.status(r.status).send(await r.text())
-  })
-  return app
-}
 
 beforeAll(async () => {
   collector = await startZipkinCollector()
@@ -74,8 +40,20 @@ beforeAll(async () => {
   })
   threadlineA = await listen(a)
   threadlineB = await listen(b)
-  zipkinServices['64'] = await listen(zipkinService('64'))
-  zipkinServices['128'] = await listen(zipkinService('128'))
+  for (const bits of ['64', '128'] as const) {
+    const app = zipkinService({
+      serviceName: `zipkin-js-${bits}`,
+      spansUrl: `${collector.url}/api/v2/spans`,
+      traceId128Bit: bits === '128',
+      // `/start?rid=…` is the zipkin-js root: it calls Threadline A, which calls back `/mid`.
+      next: (path, req) =>
+        path === '/start'
+          ? `${threadlineA.url}/a?rid=${req.query.rid}&bits=${bits}`
+          : `${threadlineB.url}/b?rid=${req.query.rid}`,
+      onMid: (req) => headersAtMid.set(String(req.query.rid), { ...req.headers }),
+    })
+    zipkinServices[bits] = await listen(app)
+  }
   await shutdown() // the middleware started the SDK with defaults; each test starts its own
 })
 afterAll(async () => {
