@@ -156,6 +156,18 @@ describe('graphql 17 options', () => {
     expect(op.attributes['graphql.variables.count']).toBeUndefined()
   })
 
+  it('records only the operation when resolver spans are off', async () => {
+    instrumentGraphql({ resolverSpans: false })
+    await run('query GetUser { user(id: "1") { posts { id } } }')
+    expect(shape(buildTrees(exporter.getFinishedSpans()))).toEqual([
+      'POST /graphql query GetUser',
+      '  graphql.parse',
+      '  graphql.validate',
+      '  query GetUser',
+      '    db.select posts',
+    ])
+  })
+
   it('leaves the server span name alone when asked', async () => {
     instrumentGraphql({ renameServerSpan: false })
     await run('query GetUser { hello }')

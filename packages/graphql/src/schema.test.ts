@@ -83,4 +83,12 @@ describe('graphql 16 with instrumentSchema', () => {
     expect(posts[0]?.spanContext().traceId).not.toBe(posts[1]?.spanContext().traceId)
     for (const span of posts) expect(span.attributes['graphql.resolver.count']).toBe(5)
   })
+
+  it('traces default resolvers too when asked, still merged', async () => {
+    const all = instrumentSchema(buildSchema(graphql), { ignoreTrivialResolvers: false })
+    await inServerSpan(() => graphql.graphql({ schema: all, source: '{ users(count: 50) { id name } }' }))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(exporter.getByName('User.name').attributes['graphql.resolver.count']).toBe(50)
+    expect(exporter.getByName('User.id').attributes['graphql.field.path']).toBe('users.*.id')
+  })
 })
