@@ -270,6 +270,7 @@ export function failingTrace(): SpanSpec[] {
       endMs: 57,
       error: 'HTTP 500',
       attributes: { 'http.request.method': 'POST', 'http.route': '/orders' },
+      events: [{ name: 'cart validated', atMs: 2.5, attributes: { 'cart.items': '3' } }],
     },
     {
       id: 'q1',

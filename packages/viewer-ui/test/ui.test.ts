@@ -281,6 +281,10 @@ describe.skipIf(!existsSync(CHROMIUM))('viewer web UI in Chromium', () => {
     await expect.poll(() => detail.locator('.exc-title').textContent()).toBe('DatabaseError: deadlock detected')
     expect(await detail.locator('pre.stack').textContent()).toContain('reserveStock')
     await shot(page, 'trace-error')
+    // events (logs) of a span, with their offset and attributes
+    await page.locator('.wf-row', { hasText: 'POST /orders' }).click()
+    await expect.poll(() => detail.locator('.events li').first().textContent()).toContain('cart validated')
+    expect(await detail.locator('.events li').first().textContent()).toContain('cart.items3')
     await page.close()
 
     // the trace made by @threadline/core: concurrent repeats and its error
