@@ -1,7 +1,7 @@
 import type { NextFunction, Request, Response } from 'express'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { majors } from '../test/frameworks.js'
-import { listen, type Running, serverSpan, useTracing } from '../test/harness.js'
+import { exporter, listen, type Running, serverSpan, useTracing } from '../test/harness.js'
 import { threadline } from './index.js'
 
 useTracing()
@@ -49,6 +49,15 @@ describe.each(majors)('%s: errors are recorded on the request span', (label, exp
       res.status(502).json({ router: err.message })
     })
     b.use('/api', nested)
+    b.get(
+      '/guarded/:id',
+      () => {
+        throw new Error('route-level failure')
+      },
+      (err: Error, _req: Request, res: Response, _next: NextFunction) => {
+        res.status(500).send(err.message)
+      },
+    )
     b.use((err: Error & { status?: number }, _req: Request, res: Response, _next: NextFunction) => {
       res.status(err.status ?? 500).json({ error: err.message })
     })
@@ -101,6 +110,37 @@ describe.each(majors)('%s: errors are recorded on the request span', (label, exp
     expect(span.name).toBe('GET /api/items/:id')
     expect(span.status.code).toBe(2)
     expect(event?.attributes['exception.message']).toBe('nested failure')
+  })
+
+  it("an error handled by the route's own error handler", async () => {
+    const { span, event } = await exceptionOf('/guarded/1', handled, 500)
+    expect(span.name).toBe('GET /guarded/:id')
+    expect(event?.attributes['exception.message']).toBe('route-level failure')
+  })
+
+  it('an error handler added after the first request is seen too', async () => {
+    const late = express()
+    late.use(threadline())
+    late.get('/first', (_req, res) => {
+      res.send('ok')
+    })
+    const app = await listen(late)
+    try {
+      await (await fetch(`${app.url}/first`)).text()
+      await serverSpan()
+      exporter.reset()
+      late.get('/later/:id', () => {
+        throw new SyntaxError('added later')
+      })
+      late.use((err: Error, _req: Request, res: Response, _next: NextFunction) => {
+        res.status(500).send(err.message)
+      })
+      const { span, event } = await exceptionOf('/later/1', app, 500)
+      expect(span.name).toBe('GET /later/:id')
+      expect(event?.attributes['exception.type']).toBe('SyntaxError')
+    } finally {
+      await app.close()
+    }
   })
 
   it('an error answered with a 4xx is not a server error', async () => {
