@@ -1,7 +1,8 @@
 /**
  * `init({ shutdownOn: [...] })`: on SIGTERM (or beforeExit) what is still queued is flushed to
- * the backend before the process goes, within the shutdown deadline. The signal is emitted
- * in-process with a listener of the test's own, so the SDK does not re-raise it at the runner.
+ * the backend before the process goes, within the shutdown deadline; then SIGTERM is re-raised.
+ * The signal is emitted in-process and `process.kill` is replaced for the test, so the re-raise
+ * is observed instead of ending the test runner's worker.
  */
 import http from 'node:http'
 import type { AddressInfo } from 'node:net'
@@ -38,8 +39,12 @@ describe('shutdown on a signal flushes queued spans', () => {
     it(`on ${signal}`, async () => {
       if (!sink.listening) await new Promise<void>((r) => sink.listen(0, '127.0.0.1', r))
       bodies.length = 0
-      const own = () => {}
-      process.on(signal, own)
+      const kills: Array<[number, string | number | undefined]> = []
+      const realKill = process.kill
+      process.kill = ((pid: number, sig?: string | number) => {
+        kills.push([pid, sig])
+        return true
+      }) as typeof process.kill
       try {
         init({
           serviceName: 'draining',
@@ -52,12 +57,14 @@ describe('shutdown on a signal flushes queued spans', () => {
         for (let i = 0; i < 100; i++) startSpan(`job ${i}`).end()
         expect(bodies).toHaveLength(0)
         process.emit(signal as 'SIGTERM')
-        for (let i = 0; i < 300 && (spansReceived() < 100 || isStarted()); i++)
-          await new Promise((r) => setTimeout(r, 10))
+        const finished = () => spansReceived() >= 100 && !isStarted() && (signal !== 'SIGTERM' || kills.length > 0)
+        for (let i = 0; i < 500 && !finished(); i++) await new Promise((r) => setTimeout(r, 10))
         expect(spansReceived()).toBe(100)
         expect(isStarted()).toBe(false)
+        // SIGTERM is re-raised once flushed (nobody else listens), so the process ends as it would have
+        expect(kills).toEqual(signal === 'SIGTERM' ? [[process.pid, 'SIGTERM']] : [])
       } finally {
-        process.off(signal, own)
+        process.kill = realKill
       }
     })
   }
