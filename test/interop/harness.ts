@@ -37,9 +37,9 @@ export function readBody(req: IncomingMessage): Promise<Buffer> {
 }
 
 /** Polls `read` until `done` holds; the test's own timeout is the only bound. */
-export async function waitFor<T>(read: () => T, done: (value: T) => boolean): Promise<T> {
+export async function waitFor<T>(read: () => T | Promise<T>, done: (value: T) => boolean): Promise<T> {
   for (;;) {
-    const value = read()
+    const value = await read()
     if (done(value)) return value
     await new Promise((resolve) => setTimeout(resolve, 10))
   }

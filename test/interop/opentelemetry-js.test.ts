@@ -2,15 +2,13 @@
 // patches `http` through require hooks) → Threadline, with W3C trace context, tracestate and
 // baggage. OpenTelemetry exports OTLP/HTTP protobuf to a loopback sink decoded with
 // `@threadline/core/otlp`; Threadline's spans go to a memory exporter.
-import { type ChildProcess, spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { fileURLToPath } from 'node:url'
 import { getBaggage, init, MemoryExporter, type ReadableSpan, shutdown } from '@threadline/core'
 import { decodeTraceRequestProto, type OtlpSpan } from '@threadline/core/otlp'
 import { threadline } from '@threadline/express'
 import express from 'express'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { listen, named, one, type Running, readBody, waitFor } from './harness.js'
+import { type OtelService, startOtelService } from './otel-peer.js'
 
 interface OtelSeen {
   traceparent: string | null
@@ -27,18 +25,10 @@ interface BSeen {
 
 let sink: Running
 const otelSpans: Array<OtlpSpan & { service: unknown }> = []
-let otel: ChildProcess
-let otelUrl = ''
+let otel: OtelService
 let threadlineA: Running
 let threadlineB: Running
 let exporter: MemoryExporter
-
-async function startOtelService(nextUrl: string): Promise<void> {
-  const fixture = fileURLToPath(new URL('./fixtures/otel-service.cjs', import.meta.url))
-  otel = spawn(process.execPath, [fixture, `${sink.url}/v1/traces`, nextUrl], { stdio: ['ignore', 'pipe', 'inherit'] })
-  const [line] = (await once(otel.stdout as NodeJS.ReadableStream, 'data')) as [Buffer]
-  otelUrl = `http://127.0.0.1:${(JSON.parse(line.toString('utf8')) as { port: number }).port}`
-}
 
 beforeAll(async () => {
   sink = await listen(async (req, res) => {
@@ -53,7 +43,7 @@ beforeAll(async () => {
   const a = express()
   a.use(threadline({ serviceName: 'threadline' }))
   a.get('/a', async (req, res) => {
-    const r = await fetch(`${otelUrl}/mid?rid=${req.query.rid}`)
+    const r = await fetch(`${otel.url}/mid?rid=${req.query.rid}`)
     res.status(r.status).json(await r.json())
   })
   const b = express()
@@ -69,12 +59,11 @@ beforeAll(async () => {
   })
   threadlineA = await listen(a)
   threadlineB = await listen(b)
-  await startOtelService(`${threadlineB.url}/b`)
+  otel = await startOtelService(`${sink.url}/v1/traces`, `${threadlineB.url}/b`)
   await shutdown() // the middleware started the SDK with defaults; each test starts its own
 })
 afterAll(async () => {
-  otel.kill('SIGTERM')
-  await once(otel, 'exit')
+  await otel.stop()
   for (const s of [threadlineA, threadlineB, sink]) await s.close()
 })
 beforeEach(() => {
@@ -98,7 +87,7 @@ function threadlineSpans(): { a: ReadableSpan; client: ReadableSpan; b: Readable
 }
 
 async function exportedByOtel(traceId: string, count: number): Promise<OtlpSpan[]> {
-  await (await fetch(`${otelUrl}/flush`)).text()
+  await otel.flush()
   return waitFor(
     () => otelSpans.filter((s) => s.traceId === traceId),
     (s) => s.length >= count,
@@ -175,7 +164,7 @@ describe('Threadline → OpenTelemetry JS → Threadline (W3C trace context + ba
     expect(seen.next.tracestate).toBe('vendor=abc')
     expect(seen.next.baggage).toEqual({ tenant: 'acme', hop: 'otel' })
     // flush both sides, then a sampled request: once its spans are in, unsampled ones would be too
-    await (await fetch(`${otelUrl}/flush`)).text()
+    await otel.flush()
     await cross()
     const sampledTrace = await waitFor(
       () => exporter.getFinishedSpans(),
