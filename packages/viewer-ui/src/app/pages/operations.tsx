@@ -55,7 +55,17 @@ export function OperationsPage(props: { route: Route }) {
   const slo = sloText
     ? parseSlo(`${operation}=${sloText}`)
     : fromViewer && { operation, thresholdUs: fromViewer.thresholdUs, target: fromViewer.target }
-  const durations = useMemo(() => (samples ?? []).map((t) => t.durationUs), [samples])
+  // exact for entry operations (the trace's root span is the operation); the API has no per-span
+  // duration listing, so other operations fall back to the durations of the traces containing them
+  const rootSamples = useMemo(
+    () => (samples ?? []).filter((t) => t.rootService === service && t.rootName === operation),
+    [samples, service, operation],
+  )
+  const exact = rootSamples.length > 0
+  const durations = useMemo(
+    () => (exact ? rootSamples : (samples ?? [])).map((t) => t.durationUs),
+    [exact, rootSamples, samples],
+  )
   const bins = useMemo(() => histogram(durations, 28), [durations])
   const report = slo && durations.length ? sloReport(durations, slo.thresholdUs, slo.target) : undefined
 
@@ -170,7 +180,9 @@ export function OperationsPage(props: { route: Route }) {
               <h3>Latency histogram</h3>
               <Histogram bins={bins} thresholdUs={slo?.thresholdUs} />
               <p class="muted small">
-                Durations of the {durations.length} most recent traces containing this operation.
+                {exact
+                  ? `Durations of the ${durations.length} most recent ${operation} requests.`
+                  : `Durations of the ${durations.length} most recent traces containing this operation.`}
               </p>
             </section>
             <section class="card slo" data-testid="slo">
