@@ -3,6 +3,7 @@
  * listeners answer every one with 2xx or 4xx, and whatever was stored can be searched, fetched and
  * rendered as Jaeger JSON. Seeded, so a failure replays; bounded loops.
  */
+import { connect } from 'node:http2'
 import * as otel from '@opentelemetry/api'
 import { JsonTraceSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer'
 import { resourceFromAttributes } from '@opentelemetry/resources'
@@ -208,6 +209,41 @@ describe('listeners answer every mutated payload with 2xx or 4xx', () => {
       '/api/traces?service=fuzz&lookback=100000h',
     ]) {
       expect((await fetch(`http://127.0.0.1:${viewer.ports.ui}${path}`)).status, path).toBe(200)
+    }
+  })
+
+  it('150 mutated OTLP/gRPC messages get a gRPC status, never a dropped connection', async () => {
+    const client = connect(`http://127.0.0.1:${viewer.ports.otlpGrpc}`)
+    try {
+      const seen = new Set<string>()
+      for (let i = 0; i < 150; i++) {
+        const message = mutateBytes(protoSeed)
+        const prefix = Buffer.alloc(5)
+        prefix.writeUInt32BE(message.length, 1)
+        const status = await new Promise<string>((resolve, reject) => {
+          const stream = client.request({
+            ':method': 'POST',
+            ':path': '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+            'content-type': 'application/grpc',
+          })
+          let code: string | undefined
+          stream.on('response', (h) => {
+            code ??= h['grpc-status'] as string | undefined
+          })
+          stream.on('trailers', (h) => {
+            code = h['grpc-status'] as string
+          })
+          stream.on('data', () => {})
+          stream.on('end', () => resolve(code ?? 'none'))
+          stream.on('error', reject)
+          stream.end(Buffer.concat([prefix, message]))
+        })
+        seen.add(status)
+        expect(['0', '3', '8']).toContain(status)
+      }
+      expect(seen.has('3')).toBe(true)
+    } finally {
+      client.close()
     }
   })
 })
