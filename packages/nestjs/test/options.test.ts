@@ -134,3 +134,34 @@ describe.each(platforms)('options and versioning on platform-%s', (platform: Pla
     expect(span.spanContext().traceId).not.toBe('0af7651916cd43dd8448eb211c80319c')
   })
 })
+
+describe('trust proxy', () => {
+  it('platform-express with `trust proxy` takes client.address and url.scheme from X-Forwarded-*', async () => {
+    const running = await start(AppModule, 'express', (a) => {
+      a.enableVersioning({ type: VersioningType.HEADER, header: 'x-api-version' })
+      ;(a as unknown as { set(name: string, value: unknown): void }).set('trust proxy', true)
+    })
+    try {
+      await fetch(`${running.url}/items/9`, {
+        headers: { 'x-api-version': '2', 'x-forwarded-for': '203.0.113.7', 'x-forwarded-proto': 'https' },
+      })
+      const span = await serverSpan()
+      expect(span.attributes['client.address']).toBe('203.0.113.7')
+      expect(span.attributes['url.scheme']).toBe('https')
+    } finally {
+      await running.close()
+    }
+  })
+
+  it('without it, X-Forwarded-For is not believed', async () => {
+    const running = await start(AppModule, 'fastify', (a) => {
+      a.enableVersioning({ type: VersioningType.HEADER, header: 'x-api-version' })
+    })
+    try {
+      await fetch(`${running.url}/items/9`, { headers: { 'x-api-version': '2', 'x-forwarded-for': '203.0.113.7' } })
+      expect((await serverSpan()).attributes['client.address']).toBe('127.0.0.1')
+    } finally {
+      await running.close()
+    }
+  })
+})
