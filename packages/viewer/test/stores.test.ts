@@ -107,6 +107,21 @@ describe.each(stores)('%s store', (_name, open) => {
     await store.close()
   })
 
+  it('returns the newest traces by start time, whatever order they arrived in', async () => {
+    const store = open()
+    const order = [5, 1, 9, 3, 7, 0, 8, 2, 6, 4]
+    for (const i of order) await store.add([makeSpan({ traceId: traceId(800 + i), startUs: T0 + i * 1_500_000 })])
+    // a late span moves trace 0's start before every other trace
+    await store.add([makeSpan({ traceId: traceId(800), startUs: T0 - 5_000_000 })])
+    const ids = (limit: number, extra = {}) =>
+      store.search({ limit, ...extra }).map((t) => Number.parseInt(t.traceId, 16) - 800)
+    expect(ids(3)).toEqual([9, 8, 7])
+    expect(ids(10)).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0])
+    expect(ids(2, { startUs: T0 + 2_000_000, endUs: T0 + 6_000_000 })).toEqual([4, 3])
+    expect(store.search({ limit: 1, endUs: T0 })[0]).toMatchObject({ traceId: traceId(800), startUs: T0 - 5_000_000 })
+    await store.close()
+  })
+
   it('counts dependency edges between services and to databases, with errors', async () => {
     const store = open()
     const spans = []

@@ -25,7 +25,11 @@ interface TraceEntry {
   endUs: number
   errorCount: number
   readonly services: Map<string, number>
+  /** Second of `startUs`: the key of the start-time index bucket holding this trace. */
+  bucket: number
 }
+
+const BUCKET_US = 1_000_000
 
 /**
  * Spans in memory, bounded by span count. Traces are kept in arrival order (a Map's order), so
@@ -37,6 +41,11 @@ export class MemoryStore implements Store {
   private readonly traces = new Map<string, TraceEntry>()
   /** service → "kind\0name" → span count: services and operations without a scan. */
   private readonly operationIndex = new Map<string, Map<string, number>>()
+  /** Start-time index: second → traces starting in it, and the seconds in ascending order. */
+  private readonly buckets = new Map<number, Set<TraceEntry>>()
+  private readonly bucketKeys: number[] = []
+  /** Longest trace seen: how far before a window a trace may start and still reach into it. */
+  private longestUs = 0
   private spanCount = 0
   private evicted = 0
   private duplicates = 0
@@ -63,17 +72,28 @@ export class MemoryStore implements Store {
           endUs: span.startUs + span.durationUs,
           errorCount: 0,
           services: new Map(),
+          bucket: Math.floor(span.startUs / BUCKET_US),
         }
         this.traces.set(span.traceId, entry)
+        this.place(entry)
       } else if (entry.spanIds.has(span.spanId)) {
         this.duplicates++
         continue
       }
       entry.spans.push(span)
       entry.spanIds.add(span.spanId)
-      if (span.startUs < entry.startUs) entry.startUs = span.startUs
+      if (span.startUs < entry.startUs) {
+        entry.startUs = span.startUs
+        const bucket = Math.floor(span.startUs / BUCKET_US)
+        if (bucket !== entry.bucket) {
+          this.unplace(entry)
+          entry.bucket = bucket
+          this.place(entry)
+        }
+      }
       const end = span.startUs + span.durationUs
       if (end > entry.endUs) entry.endUs = end
+      if (entry.endUs - entry.startUs > this.longestUs) this.longestUs = entry.endUs - entry.startUs
       if (span.error) entry.errorCount++
       entry.services.set(span.service, (entry.services.get(span.service) ?? 0) + 1)
       this.index(span, 1)
@@ -104,7 +124,43 @@ export class MemoryStore implements Store {
     }
   }
 
+  private place(entry: TraceEntry): void {
+    let set = this.buckets.get(entry.bucket)
+    if (!set) {
+      set = new Set()
+      this.buckets.set(entry.bucket, set)
+      // seconds arrive almost in order: search for the slot from the end
+      let i = this.bucketKeys.length
+      while (i > 0 && this.bucketKeys[i - 1]! > entry.bucket) i--
+      this.bucketKeys.splice(i, 0, entry.bucket)
+    }
+    set.add(entry)
+  }
+
+  private unplace(entry: TraceEntry): void {
+    const set = this.buckets.get(entry.bucket)
+    if (!set) return
+    set.delete(entry)
+    if (set.size > 0) return
+    this.buckets.delete(entry.bucket)
+    const i = lowerBound(this.bucketKeys, entry.bucket)
+    if (this.bucketKeys[i] === entry.bucket) this.bucketKeys.splice(i, 1)
+  }
+
+  /** Traces whose start lies in [fromUs, toUs], newest second first. */
+  private *newestFirst(fromUs: number, toUs: number): Generator<Set<TraceEntry>, void, undefined> {
+    const from = Math.floor(fromUs / BUCKET_US)
+    const to = Math.floor(toUs / BUCKET_US)
+    for (let i = this.bucketKeys.length - 1; i >= 0; i--) {
+      const key = this.bucketKeys[i]!
+      if (key > to) continue
+      if (key < from) return
+      yield this.buckets.get(key)!
+    }
+  }
+
   private remove(entry: TraceEntry): void {
+    this.unplace(entry)
     this.traces.delete(entry.traceId)
     this.spanCount -= entry.spans.length
     for (const span of entry.spans) this.index(span, -1)
@@ -139,13 +195,18 @@ export class MemoryStore implements Store {
     const startUs = query.startUs ?? Number.NEGATIVE_INFINITY
     const endUs = query.endUs ?? Number.POSITIVE_INFINITY
     const filters = query.attributes ? Object.entries(query.attributes) : []
-    for (const entry of this.traces.values()) {
-      if (!top.wants(entry.startUs)) continue
-      if (query.errorsOnly && entry.errorCount === 0) continue
-      if (query.service !== undefined && !entry.services.has(query.service)) continue
-      if (entry.endUs < startUs || entry.startUs > endUs) continue
-      if (needSpanScan && !entry.spans.some((s) => matches(s, query, startUs, endUs, filters))) continue
-      top.offer(entry)
+    // newest second first; once `limit` traces are found, older seconds cannot beat them
+    for (const bucket of this.newestFirst(startUs - this.longestUs, endUs)) {
+      const first = bucket.values().next().value!
+      if (!top.wants((first.bucket + 1) * BUCKET_US)) break
+      for (const entry of bucket) {
+        if (!top.wants(entry.startUs)) continue
+        if (query.errorsOnly && entry.errorCount === 0) continue
+        if (query.service !== undefined && !entry.services.has(query.service)) continue
+        if (entry.endUs < startUs || entry.startUs > endUs) continue
+        if (needSpanScan && !entry.spans.some((s) => matches(s, query, startUs, endUs, filters))) continue
+        top.offer(entry)
+      }
     }
     return top.items.map(summarize)
   }
@@ -157,23 +218,27 @@ export class MemoryStore implements Store {
 
   dependencies(startUs: number, endUs: number): DependencyEdge[] {
     const counter = new DependencyCounter()
-    for (const entry of this.traces.values()) {
-      if (entry.endUs < startUs || entry.startUs > endUs) continue
-      counter.addTrace(entry.spans, startUs, endUs)
+    for (const bucket of this.newestFirst(startUs - this.longestUs, endUs)) {
+      for (const entry of bucket) {
+        if (entry.endUs < startUs || entry.startUs > endUs) continue
+        counter.addTrace(entry.spans, startUs, endUs)
+      }
     }
     return counter.result()
   }
 
   rows(filter: RowFilter): SpanRow[] {
     const out: SpanRow[] = []
-    for (const entry of this.traces.values()) {
-      if (entry.endUs < filter.startUs || entry.startUs > filter.endUs) continue
-      if (filter.service !== undefined && !entry.services.has(filter.service)) continue
-      for (const span of entry.spans) {
-        if (span.startUs < filter.startUs || span.startUs > filter.endUs) continue
-        if (filter.service !== undefined && span.service !== filter.service) continue
-        if (filter.operation !== undefined && span.name !== filter.operation) continue
-        out.push(span)
+    for (const bucket of this.newestFirst(filter.startUs - this.longestUs, filter.endUs)) {
+      for (const entry of bucket) {
+        if (entry.endUs < filter.startUs || entry.startUs > filter.endUs) continue
+        if (filter.service !== undefined && !entry.services.has(filter.service)) continue
+        for (const span of entry.spans) {
+          if (span.startUs < filter.startUs || span.startUs > filter.endUs) continue
+          if (filter.service !== undefined && span.service !== filter.service) continue
+          if (filter.operation !== undefined && span.name !== filter.operation) continue
+          out.push(span)
+        }
       }
     }
     return out
@@ -202,9 +267,22 @@ export class MemoryStore implements Store {
 
   async close(): Promise<void> {
     this.traces.clear()
+    this.buckets.clear()
+    this.bucketKeys.length = 0
     this.operationIndex.clear()
     this.spanCount = 0
   }
+}
+
+function lowerBound(sorted: readonly number[], value: number): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (sorted[mid]! < value) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
 
 function matches(
