@@ -19,7 +19,10 @@ const WORKLOADS = {
   select1: { text: 'SELECT 1' },
   rows100: { text: 'SELECT id, label, price, created_at FROM bench_items WHERE id <= $1', values: [100] },
 }
-const CONDITIONS = ['untraced', 'threadline', 'opentelemetry']
+// `context only`: Threadline started and a parent span active, but pg not instrumented. It shows
+// what context propagation alone costs (AsyncLocalStorage active across pg's sockets, promises and
+// pg-pool's idle timers), which any tracer pays, apart from the query spans themselves.
+const CONDITIONS = ['untraced', 'context only', 'threadline', 'opentelemetry']
 
 if (process.argv[2] === '--child') await child(process.argv[3], process.argv[4])
 else await main()
@@ -150,13 +153,13 @@ async function child(condition, url) {
   const require = createRequire(import.meta.url)
   let inParent = (fn) => fn()
   let pg
-  if (condition === 'threadline') {
+  if (condition === 'threadline' || condition === 'context only') {
     const core = await import('../packages/core/dist/index.mjs')
     const { instrumentPg } = await import('../packages/pg/dist/index.mjs')
     // spans go through the real batch processor to an exporter that drops them
     core.init({ serviceName: 'bench', exporter: { export: async () => ({ ok: true }), shutdown: async () => {} } })
     pg = require('pg')
-    instrumentPg(pg)
+    if (condition === 'threadline') instrumentPg(pg)
     inParent = (fn) => core.trace('batch', fn)
   } else if (condition === 'opentelemetry') {
     const api = require('@opentelemetry/api')
