@@ -87,13 +87,16 @@ export function finishSpan(draft: SpanDraft): StoredSpan | string {
   if (!Number.isFinite(draft.durationUs) || draft.durationUs < 0) {
     return `span ${draft.spanId} ends before it starts (duration ${draft.durationUs} µs)`
   }
-  const name = draft.name ? clampString(draft.name, LIMITS.nameLength) : '(unnamed)'
+  // hot path: the draft becomes the stored span in place (no copy per span)
+  const span = draft as StoredSpan
+  span.name = draft.name ? clampString(draft.name, LIMITS.nameLength) : '(unnamed)'
   const serviceName = draft.resource['service.name']
-  const service = typeof serviceName === 'string' && serviceName ? clampString(serviceName, 256) : 'unknown_service'
-  const dbValue = draft.attributes['db.system.name'] ?? draft.attributes['db.system']
-  const dbSystem =
-    draft.kind === 'client' && typeof dbValue === 'string' && dbValue ? clampString(dbValue, 256) : undefined
-  return { ...draft, name, service, error: draft.status.code === 'ERROR', dbSystem }
+  span.service = typeof serviceName === 'string' && serviceName ? clampString(serviceName, 256) : 'unknown_service'
+  span.error = draft.status.code === 'ERROR'
+  const dbValue =
+    draft.kind === 'client' ? (draft.attributes['db.system.name'] ?? draft.attributes['db.system']) : undefined
+  span.dbSystem = typeof dbValue === 'string' && dbValue ? clampString(dbValue, 256) : undefined
+  return span
 }
 
 export function kindFromNumber(n: unknown): SpanKindName {

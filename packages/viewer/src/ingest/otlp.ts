@@ -3,6 +3,8 @@ import {
   decodeTraceRequestProto,
   type OtlpAttributes,
   type OtlpDecodeResult,
+  type OtlpEvent,
+  type OtlpLink,
   type OtlpValue,
 } from '@threadline/core/otlp'
 import type { Attrs, AttrValue, StatusCodeName, StoredEvent, StoredLink } from '../model.js'
@@ -29,28 +31,10 @@ export function decodeOtlp(body: Buffer, format: OtlpFormat): DecodeResult | str
           }
         : undefined
       for (const span of ss.spans) {
+        // hot path: one object of a fixed shape per span; absent optional fields stay undefined
         const { attrs, dropped } = attributes(span.attributes)
-        const events: StoredEvent[] = []
-        for (const e of span.events.slice(0, LIMITS.events)) {
-          const ea = attributes(e.attributes)
-          events.push({
-            name: clampString(e.name, LIMITS.nameLength),
-            timeUs: micros(e.timeUnixNano),
-            attributes: ea.attrs,
-            ...(ea.dropped + e.droppedAttributesCount
-              ? { droppedAttributesCount: ea.dropped + e.droppedAttributesCount }
-              : {}),
-          })
-        }
-        const links: StoredLink[] = []
-        for (const l of span.links.slice(0, LIMITS.links)) {
-          links.push({
-            traceId: l.traceId,
-            spanId: l.spanId,
-            ...(l.traceState ? { traceState: clampString(l.traceState, 512) } : {}),
-            attributes: attributes(l.attributes).attrs,
-          })
-        }
+        const events: StoredEvent[] = span.events.length === 0 ? [] : eventsOf(span.events)
+        const links: StoredLink[] = span.links.length === 0 ? [] : linksOf(span.links)
         const droppedAttributes = dropped + span.droppedAttributesCount
         const droppedEvents = span.droppedEventsCount + Math.max(0, span.events.length - LIMITS.events)
         const droppedLinks = span.droppedLinksCount + Math.max(0, span.links.length - LIMITS.links)
@@ -69,16 +53,44 @@ export function decodeOtlp(body: Buffer, format: OtlpFormat): DecodeResult | str
           events,
           links,
           resource,
-          ...(scope ? { scope } : {}),
-          ...(span.traceState ? { traceState: clampString(span.traceState, 512) } : {}),
-          ...(droppedAttributes ? { droppedAttributesCount: droppedAttributes } : {}),
-          ...(droppedEvents ? { droppedEventsCount: droppedEvents } : {}),
-          ...(droppedLinks ? { droppedLinksCount: droppedLinks } : {}),
+          scope,
+          traceState: span.traceState ? clampString(span.traceState, 512) : undefined,
+          droppedAttributesCount: droppedAttributes || undefined,
+          droppedEventsCount: droppedEvents || undefined,
+          droppedLinksCount: droppedLinks || undefined,
         })
       }
     }
   }
   return result
+}
+
+function eventsOf(events: readonly OtlpEvent[]): StoredEvent[] {
+  const out: StoredEvent[] = []
+  for (const e of events.slice(0, LIMITS.events)) {
+    const ea = attributes(e.attributes)
+    const dropped = ea.dropped + e.droppedAttributesCount
+    out.push({
+      name: clampString(e.name, LIMITS.nameLength),
+      timeUs: micros(e.timeUnixNano),
+      attributes: ea.attrs,
+      ...(dropped ? { droppedAttributesCount: dropped } : {}),
+    })
+  }
+  return out
+}
+
+function linksOf(links: readonly OtlpLink[]): StoredLink[] {
+  const out: StoredLink[] = []
+  for (const l of links.slice(0, LIMITS.links)) {
+    out.push({
+      traceId: l.traceId,
+      spanId: l.spanId,
+      ...(l.traceState ? { traceState: clampString(l.traceState, 512) } : {}),
+      attributes: attributes(l.attributes).attrs,
+    })
+  }
+  return out
 }
 
 export function summarizeRejections(result: DecodeResult): string {
