@@ -138,6 +138,8 @@ interface Settings {
 }
 
 const tracer = getTracer('@threadline/pg', VERSION)
+/** Read once: `performance.timeOrigin` is a getter, and pool.query needs an epoch time per call. */
+const TIME_ORIGIN = performance.timeOrigin
 let settings: Settings = toSettings({})
 let sdkChecked = false
 
@@ -212,14 +214,21 @@ function startSdk(): void {
   ensureStarted()
 }
 
-function connectionInfo(client: PgClient): PgConnectionInfo {
-  return {
+const INFO = Symbol('threadline.pg.info')
+
+/** What the query contexts say of a client: fixed once it is connected, so kept on it. */
+function connectionInfo(client: PgClient & { [INFO]?: PgConnectionInfo }): PgConnectionInfo {
+  const cached = client[INFO]
+  if (cached) return cached
+  const info: PgConnectionInfo = {
     database: client.database,
     host: client.host,
     port: client.port,
     user: client.user,
     processID: client.processID ?? undefined,
   }
+  if (info.processID !== undefined) client[INFO] = info
+  return info
 }
 
 function poolSnapshot(pool: PgPool): PgPoolContext['pool'] {
@@ -459,7 +468,7 @@ function wrapPoolQuery(original: Method): Method {
     // (Pool#connect restores it there); the user's callback runs inside that query's callback,
     // so in the caller's context too.
     const pending: PendingPoolQuery = {
-      startTime: performance.timeOrigin + performance.now(),
+      startTime: TIME_ORIGIN + performance.now(),
       started: false,
       text,
       ctx,
@@ -493,10 +502,7 @@ function checkoutFailed(pool: PgPool, pending: PendingPoolQuery, error: unknown)
   }
   setStartAttributes(span, q, info, {})
   span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_NAME, poolName(q.client))
-  span.setAttribute(
-    ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS,
-    performance.timeOrigin + performance.now() - pending.startTime,
-  )
+  span.setAttribute(ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS, TIME_ORIGIN + performance.now() - pending.startTime)
   finish(span, q, error, undefined)
 }
 
