@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { Http2Server } from 'node:http2'
 import type { AddressInfo } from 'node:net'
@@ -269,10 +270,13 @@ function closeServer(server: Server | Http2Server): Promise<void> {
 }
 
 function defaultUiDir(): string | undefined {
+  let here: string
   try {
-    // dist/index.mjs → dist/ui ; src/server.ts (tests) → src/ui, which does not exist
-    return join(dirname(fileURLToPath(import.meta.url)), 'ui')
+    here = dirname(fileURLToPath(import.meta.url))
   } catch {
     return undefined
   }
+  // published package: dist/ui next to dist/index.mjs; in this repo, the viewer-ui package's build
+  const candidates = [join(here, 'ui'), join(here, '..', '..', 'viewer-ui', 'dist')]
+  return candidates.find((dir) => existsSync(join(dir, 'index.html'))) ?? candidates[0]
 }
