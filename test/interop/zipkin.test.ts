@@ -1,7 +1,7 @@
 // Threadline ⇄ zipkin-js: real Express services traced by `zipkin` (+ its express middleware and
 // fetch wrapper, CLS context, HTTP transport to a loopback Zipkin collector) and by Threadline,
 // one request crossing them: zipkin → Threadline → zipkin → Threadline.
-import { init, MemoryExporter, type ReadableSpan, SpanKind, shutdown } from '@threadline/core'
+import { init, MemoryExporter, type ReadableSpan, SpanKind, shutdown, ZipkinExporter } from '@threadline/core'
 import { threadline } from '@threadline/express'
 import express from 'express'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -92,7 +92,12 @@ async function crossFromZipkin(bits: '64' | '128') {
   ).then(threadlineSpans)
   const traceId = a.spanContext().traceId
   const zk = await waitFor(
-    () => collector.spans.filter((s) => normalizeTraceId(s.traceId) === normalizeTraceId(traceId)),
+    () =>
+      collector.spans.filter(
+        (s) =>
+          normalizeTraceId(s.traceId) === normalizeTraceId(traceId) &&
+          s.localEndpoint?.serviceName?.startsWith('zipkin-js'),
+      ),
     (s) => s.length === 4,
   )
   return {
@@ -146,6 +151,34 @@ describe.each([
       }
     },
   )
+
+  it('Threadline’s own Zipkin export and zipkin-js’s form one Zipkin trace in one collector', async () => {
+    exporter = new MemoryExporter()
+    const zipkinExport = new ZipkinExporter({ endpoint: `${collector.url}/api/v2/spans` })
+    init({ serviceName: 'threadline', exporter: [exporter, zipkinExport], batch: false, propagators })
+    const t = await crossFromZipkin('64')
+    const all = await waitFor(
+      () => collector.spans.filter((s) => normalizeTraceId(s.traceId) === normalizeTraceId(t.startServer.traceId)),
+      (s) => s.length >= 7,
+    )
+    expect(all).toHaveLength(7)
+    const fromThreadline = all.filter((s) => s.localEndpoint?.serviceName === 'threadline')
+    expect(fromThreadline.map((s) => s.kind).sort()).toEqual(['CLIENT', 'SERVER', 'SERVER'])
+    // one tree in Zipkin's terms: a single root, every parentId known; the shared server span
+    // (zipkin-js /mid) carries Threadline's client span id, as Zipkin's data model has it.
+    // (Threadline sends no optional X-B3-ParentSpanId, so the shared span has no parentId of its
+    // own: Zipkin merges it with the client span of the same id.)
+    expect(all.filter((s) => s.parentId === undefined && !s.shared)).toEqual([t.startServer])
+    const ids = new Set(all.map((s) => s.id))
+    for (const s of all) if (s.parentId) expect(ids.has(s.parentId)).toBe(true)
+    const threadlineClient = one(fromThreadline, (s) => s.kind === 'CLIENT', 'Threadline CLIENT in Zipkin')
+    expect(t.midServer.id).toBe(threadlineClient.id)
+    // 64-bit trace ids: Threadline writes them back as 16 hex, as zipkin-js does
+    expect(new Set(fromThreadline.map((s) => s.traceId))).toEqual(new Set([t.startServer.traceId]))
+    const aServer = one(fromThreadline, (s) => s.name === 'GET /a', 'Threadline GET /a in Zipkin')
+    expect(aServer.parentId).toBe(t.startClient.id)
+    expect(t.midServer.shared).toBe(true)
+  })
 
   it('carries a trace started by Threadline (128-bit) through zipkin-js and back', async () => {
     exporter = new MemoryExporter()
