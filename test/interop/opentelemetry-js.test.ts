@@ -13,11 +13,13 @@ import { type OtelService, startOtelService } from './otel-peer.js'
 interface OtelSeen {
   traceparent: string | null
   tracestate: string | null
+  b3: string | null
   baggage: Record<string, string>
   spanId: string | null
   sampled: boolean | null
 }
 interface BSeen {
+  b3?: string
   traceparent?: string
   tracestate?: string
   baggage: Record<string, string | undefined>
@@ -26,6 +28,7 @@ interface BSeen {
 let sink: Running
 const otelSpans: Array<OtlpSpan & { service: unknown }> = []
 let otel: OtelService
+let otelB3: OtelService
 let threadlineA: Running
 let threadlineB: Running
 let exporter: MemoryExporter
@@ -43,7 +46,8 @@ beforeAll(async () => {
   const a = express()
   a.use(threadline({ serviceName: 'threadline' }))
   a.get('/a', async (req, res) => {
-    const r = await fetch(`${otel.url}/mid?rid=${req.query.rid}`)
+    const peer = req.query.peer === 'b3' ? otelB3 : otel
+    const r = await fetch(`${peer.url}/mid?rid=${req.query.rid}`)
     res.status(r.status).json(await r.json())
   })
   const b = express()
@@ -51,6 +55,7 @@ beforeAll(async () => {
   b.get('/b', (req, res) => {
     const bag = getBaggage()
     const seen: BSeen = {
+      b3: req.get('b3'),
       traceparent: req.get('traceparent'),
       tracestate: req.get('tracestate'),
       baggage: { tenant: bag.get('tenant')?.value, hop: bag.get('hop')?.value },
@@ -60,10 +65,12 @@ beforeAll(async () => {
   threadlineA = await listen(a)
   threadlineB = await listen(b)
   otel = await startOtelService(`${sink.url}/v1/traces`, `${threadlineB.url}/b`)
+  otelB3 = await startOtelService(`${sink.url}/v1/traces`, `${threadlineB.url}/b`, 'b3')
   await shutdown() // the middleware started the SDK with defaults; each test starts its own
 })
 afterAll(async () => {
   await otel.stop()
+  await otelB3.stop()
   for (const s of [threadlineA, threadlineB, sink]) await s.close()
 })
 beforeEach(() => {
@@ -75,8 +82,8 @@ afterEach(() => shutdown())
 let counter = 0
 const nextRid = () => `o${++counter}`
 
-async function cross(headers: Record<string, string> = {}) {
-  const res = await fetch(`${threadlineA.url}/a?rid=${nextRid()}`, { headers })
+async function cross(headers: Record<string, string> = {}, peer = 'w3c') {
+  const res = await fetch(`${threadlineA.url}/a?rid=${nextRid()}&peer=${peer}`, { headers })
   expect(res.status).toBe(200)
   return (await res.json()) as { otel: OtelSeen; next: BSeen }
 }
@@ -86,8 +93,8 @@ function threadlineSpans(): { a: ReadableSpan; client: ReadableSpan; b: Readable
   return { a: named(spans, 'GET /a'), client: named(spans, 'GET'), b: named(spans, 'GET /b') }
 }
 
-async function exportedByOtel(traceId: string, count: number): Promise<OtlpSpan[]> {
-  await otel.flush()
+async function exportedByOtel(traceId: string, count: number, peer = otel): Promise<OtlpSpan[]> {
+  await peer.flush()
   return waitFor(
     () => otelSpans.filter((s) => s.traceId === traceId),
     (s) => s.length >= count,
@@ -171,6 +178,50 @@ describe('Threadline → OpenTelemetry JS → Threadline (W3C trace context + ba
       (s) => s.length >= 3,
     )
     await exportedByOtel(sampledTrace[0]?.spanContext().traceId ?? '', 2)
+    expect(exporter.getFinishedSpans()).toHaveLength(3)
+    expect(otelSpans.filter((s) => s.traceId === traceId)).toEqual([])
+  })
+})
+
+describe('Threadline → OpenTelemetry JS → Threadline with B3 single headers', () => {
+  it('joins one trace through `b3: {trace}-{span}-{sampled}` in both directions', async () => {
+    await shutdown()
+    exporter = new MemoryExporter()
+    init({ serviceName: 'threadline', exporter, batch: false, propagators: ['b3'] })
+    const seen = await cross({ b3: '80f198ee56343ba864fe8b2a57d3eff7-e457b5a2e4d86bd1-1' }, 'b3')
+    const { a, client, b } = await waitFor(
+      () => exporter.getFinishedSpans(),
+      (s) => s.length === 3,
+    ).then(threadlineSpans)
+    const traceId = '80f198ee56343ba864fe8b2a57d3eff7'
+    const fromOtel = await exportedByOtel(traceId, 2, otelB3)
+    const otelServer = one(fromOtel, (s) => s.kind === 2, 'OpenTelemetry SERVER span')
+    const otelClient = one(fromOtel, (s) => s.kind === 3, 'OpenTelemetry CLIENT span')
+    expect(a.parentSpanContext?.spanId).toBe('e457b5a2e4d86bd1')
+    expect(seen.otel.b3).toBe(`${traceId}-${client.spanContext().spanId}-1`)
+    expect(seen.otel.traceparent).toBeNull()
+    expect(otelServer.parentSpanId).toBe(client.spanContext().spanId)
+    expect(seen.next.b3).toBe(`${traceId}-${otelClient.spanId}-1`)
+    expect(b.parentSpanContext?.spanId).toBe(otelClient.spanId)
+    expect(b.spanContext().traceId).toBe(traceId)
+  })
+
+  it('carries an unsampled B3 decision (`-0`) through OpenTelemetry: nobody records', async () => {
+    await shutdown()
+    exporter = new MemoryExporter()
+    init({ serviceName: 'threadline', exporter, batch: false, propagators: ['b3'] })
+    const traceId = '2b0c5c2e3f1a4d6e8a9b7c6d5e4f3a2b'
+    const seen = await cross({ b3: `${traceId}-1a2b3c4d5e6f7a8b-0` }, 'b3')
+    expect(seen.otel.sampled).toBe(false)
+    expect(seen.otel.b3).toMatch(new RegExp(`^${traceId}-[0-9a-f]{16}-0$`))
+    expect(seen.next.b3).toMatch(new RegExp(`^${traceId}-[0-9a-f]{16}-0$`))
+    // a sampled request along the same path afterwards: once its spans are in, unsampled ones would be too
+    await cross({}, 'b3')
+    const sampled = await waitFor(
+      () => exporter.getFinishedSpans(),
+      (s) => s.length >= 3,
+    )
+    await exportedByOtel(sampled[0]?.spanContext().traceId ?? '', 2, otelB3)
     expect(exporter.getFinishedSpans()).toHaveLength(3)
     expect(otelSpans.filter((s) => s.traceId === traceId)).toEqual([])
   })

@@ -11,9 +11,15 @@ export interface OtelService {
   stop(): Promise<void>
 }
 
-export async function startOtelService(otlpUrl: string, nextUrl: string): Promise<OtelService> {
+export async function startOtelService(
+  otlpUrl: string,
+  nextUrl: string,
+  propagator: 'w3c' | 'b3' = 'w3c',
+): Promise<OtelService> {
   const fixture = fileURLToPath(new URL('./fixtures/otel-service.cjs', import.meta.url))
-  const child = spawn(process.execPath, [fixture, otlpUrl, nextUrl], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const child = spawn(process.execPath, [fixture, otlpUrl, nextUrl, propagator], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
   const [line] = (await once(child.stdout, 'data')) as [Buffer]
   const url = `http://127.0.0.1:${(JSON.parse(line.toString('utf8')) as { port: number }).port}`
   return {
