@@ -190,6 +190,14 @@ describe('the viewer receives Threadline, OpenTelemetry, zipkin-js, jaeger-clien
       expect(spans, peer).toHaveLength(count)
       expectOneTree(spans)
       expect(new Set(spans.map((s) => s.service)), peer).toEqual(new Set(['threadline', service]))
+      // and search by the peer's service finds it as one trace with both services
+      const search = await fetch(`http://127.0.0.1:${viewer.ports.ui}/api/v1/traces?service=${service}&limit=20`)
+      const { traces } = (await search.json()) as {
+        traces: Array<{ traceId: string; spanCount: number; services: Array<{ name: string }> }>
+      }
+      const summary = traces.find((t) => t.traceId === traceId)
+      expect(summary?.spanCount, peer).toBe(count)
+      expect(summary?.services.map((x) => x.name).sort(), peer).toEqual(['threadline', service].sort())
     }
     expect(new Set(expected.map(([, id]) => id)).size).toBe(4)
   })
