@@ -108,7 +108,7 @@ export interface JaegerServiceOptions {
 }
 
 /**
- * `/start` is a jaeger-client root span (with `tenant` baggage) that calls `next('/start')`;
+ * `/start` is a jaeger-client root span (with `tenant` and `note` baggage) that calls `next('/start')`;
  * `/mid` continues the caller's trace and calls `next('/mid')`. Both inject `uber-trace-id` and
  * `uberctx-*` with the tracer's own codec.
  */
@@ -134,8 +134,13 @@ export function jaegerService(options: JaegerServiceOptions): { app: express.Exp
         [Tags.HTTP_URL]: req.originalUrl,
       },
     })
-    if (path === '/start') server.setBaggageItem('tenant', 'acme')
-    else options.onMid?.(req, { tenant: server.getBaggageItem('tenant'), hop: server.getBaggageItem('hop') })
+    if (path === '/start') {
+      server.setBaggageItem('tenant', 'acme')
+      server.setBaggageItem('note', 'a b,c=d%') // URL-encoded on the wire by jaeger-client
+    } else {
+      const baggage = { tenant: server.getBaggageItem('tenant'), hop: server.getBaggageItem('hop') }
+      options.onMid?.(req, { ...baggage, note: server.getBaggageItem('note') })
+    }
     const url = options.next(path, req)
     const client = tracer.startSpan('GET', {
       childOf: server,

@@ -31,7 +31,11 @@ beforeAll(async () => {
   b.use(threadline({ serviceName: 'threadline' }))
   b.get('/b', (req, res) => {
     const bag = getBaggage()
-    baggageAtB.set(String(req.query.rid), { tenant: bag.get('tenant')?.value, hop: bag.get('hop')?.value })
+    baggageAtB.set(String(req.query.rid), {
+      tenant: bag.get('tenant')?.value,
+      hop: bag.get('hop')?.value,
+      note: bag.get('note')?.value,
+    })
     res.send('ok')
   })
   threadlineA = await listen(a)
@@ -126,8 +130,9 @@ describe.each([
       expect(wireSpan).toBe(client.spanContext().spanId)
       expect(Number.parseInt(String(wireFlags), 16) & 1).toBe(1)
       // baggage: jaeger-client's `tenant` through Threadline, Threadline's `hop` to jaeger-client, both to B
-      expect(seenAtMid.get(rid)?.baggage).toEqual({ tenant: 'acme', hop: 'threadline' })
-      expect(baggageAtB.get(rid)).toEqual({ tenant: 'acme', hop: 'threadline' })
+      // (`note` holds a space, a comma, an equals sign and a percent sign: URL-encoded both ways)
+      expect(seenAtMid.get(rid)?.baggage).toEqual({ tenant: 'acme', hop: 'threadline', note: 'a b,c=d%' })
+      expect(baggageAtB.get(rid)).toEqual({ tenant: 'acme', hop: 'threadline', note: 'a b,c=d%' })
     },
   )
 
