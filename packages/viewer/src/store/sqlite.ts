@@ -57,6 +57,7 @@ export class SqliteStore implements Store {
   private evicted = 0
   private duplicates = 0
   private closed = false
+  private operationsRebuiltAt = 0
 
   constructor(options: SqliteStoreOptions) {
     const { DatabaseSync } = loadSqlite()
@@ -371,11 +372,10 @@ export class SqliteStore implements Store {
         .prepare('DELETE FROM spans WHERE trace_id IN (SELECT trace_id FROM traces WHERE end_us < ?)')
         .run(cutoffUs)
       const traces = this.db.prepare('DELETE FROM traces WHERE end_us < ?').run(cutoffUs)
-      if (Number(removed.changes) > 0) {
-        this.db.exec(
-          `DELETE FROM operations WHERE NOT EXISTS (SELECT 1 FROM spans s INDEXED BY spans_service_start
-             WHERE s.service = operations.service AND s.name = operations.name AND s.kind = operations.kind)`,
-        )
+      // forget operations no span has any more; a full scan, so at most once an hour
+      if (Number(removed.changes) > 0 && Date.now() - this.operationsRebuiltAt > 3_600_000) {
+        this.operationsRebuiltAt = Date.now()
+        this.db.exec('DELETE FROM operations; INSERT INTO operations SELECT DISTINCT service, kind, name FROM spans')
         this.knownOperations.clear()
       }
       this.db.exec('COMMIT')
