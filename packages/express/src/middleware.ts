@@ -55,8 +55,7 @@ export function threadline(options: ThreadlineExpressOptions = {}): RequestHandl
     const handle = startServerSpan(req, res, trustsPeer(req) ? proxied : direct)
     if (handle.recording) {
       ;(req as TracedRequest)[HANDLE] = handle
-      trackRoute(req, handle)
-      captureErrors(req)
+      trackRoute(req, handle, captureErrors(req))
       if (requestHook) {
         try {
           requestHook(handle.span, req)
@@ -98,11 +97,9 @@ function safeTest(fn: (req: Request) => boolean, req: Request): boolean {
   }
 }
 
-/** Per-request route state, kept behind the `baseUrl` / `route` accessors below. */
+/** Per-request route state, read by the `baseUrl` / `route` accessors below. */
 interface RouteState {
   handle: ServerSpanHandle
-  baseUrl: unknown
-  route: unknown
   /** Template of the current baseUrl (`/tenants/:tenant`). */
   template: string
   /** The full route template last dispatched to. */
@@ -111,24 +108,26 @@ interface RouteState {
   mounts: Array<[string, string]> | undefined
 }
 const STATE = Symbol('threadline.express.route')
-type RoutedRequest = Request & { [STATE]?: RouteState }
+const BASE_URL_VALUE = Symbol('threadline.express.baseUrl')
+const ROUTE_VALUE = Symbol('threadline.express.routeValue')
+type RoutedRequest = Request & { [STATE]?: RouteState; [BASE_URL_VALUE]?: unknown; [ROUTE_VALUE]?: unknown }
 
 function routeOf(req: Request): string | undefined {
   return (req as RoutedRequest)[STATE]?.full
 }
 
-// hot path: two shared descriptors and one small object per request, instead of fresh closures
-// (the first version's per-request closures were ~1.6% of CPU in bench/express.bench.mjs).
+// `req.baseUrl` and `req.route` as accessors that keep Express's values and, on a traced request,
+// compute the route template as the router assigns them.
 const BASE_URL: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
   get(this: RoutedRequest) {
-    return this[STATE]?.baseUrl
+    return this[BASE_URL_VALUE]
   },
   set(this: RoutedRequest, value: unknown) {
+    this[BASE_URL_VALUE] = value
     const state = this[STATE]
     if (!state) return
-    state.baseUrl = value
     // never throw inside Express's router: a surprise here only costs the route name
     try {
       state.template = typeof value === 'string' ? mountTemplate(state, value, this.params ?? {}) : ''
@@ -141,34 +140,47 @@ const ROUTE: PropertyDescriptor = {
   configurable: true,
   enumerable: true,
   get(this: RoutedRequest) {
-    return this[STATE]?.route
+    return this[ROUTE_VALUE]
   },
   set(this: RoutedRequest, value: { path?: unknown } | undefined) {
+    this[ROUTE_VALUE] = value
     const state = this[STATE]
-    if (!state) return
-    state.route = value
-    if (!value || typeof value !== 'object') return
+    if (!state || !value || typeof value !== 'object') return
     const path = renderPath(value.path)
     state.full = state.template && path === '/' ? state.template : state.template + path
     state.handle.setRoute(state.full)
   },
 }
 
+/** The apps' own request prototypes (`app.request`) that carry the accessors. */
+const preparedPrototypes = new WeakSet<object>()
+
 /**
  * Finds the route template without patching Express: the router assigns `req.baseUrl` when it
  * enters a mounted router (with that mount's `req.params` in place) and `req.route` when it
- * dispatches to a route, so accessors on this request see each step with the template at hand.
+ * dispatches to a route, so accessors see each step with the template at hand.
  */
-function trackRoute(req: Request, handle: ServerSpanHandle): void {
-  const baseUrl = req.baseUrl ?? ''
-  ;(req as RoutedRequest)[STATE] = {
-    handle,
-    baseUrl,
-    route: req.route,
-    template: baseUrl,
-    full: undefined,
-    mounts: undefined,
+function trackRoute(req: Request, handle: ServerSpanHandle, perRequest: boolean): void {
+  const r = req as RoutedRequest
+  const baseUrl = typeof req.baseUrl === 'string' ? req.baseUrl : ''
+  r[STATE] = { handle, template: baseUrl, full: undefined, mounts: undefined }
+  // hot path: the accessors live once on this app's own `app.request` object (never Express's
+  // module prototypes), not on every request: Object.defineProperty on a request costs ~4 µs
+  // (it turns the object into a slow dictionary), measured with two properties on an IncomingMessage.
+  const proto = Object.getPrototypeOf(req) as object | null
+  if (!perRequest && proto !== null && proto === (req.app as { request?: object } | undefined)?.request) {
+    if (!preparedPrototypes.has(proto)) {
+      Object.defineProperty(proto, 'baseUrl', BASE_URL)
+      Object.defineProperty(proto, 'route', ROUTE)
+      preparedPrototypes.add(proto)
+    }
+    if (!Object.hasOwn(req, 'baseUrl') && !Object.hasOwn(req, 'route')) return
   }
+  // Sub-apps swap the request's prototype mid-request; the app's first request, and every Express 4
+  // request (its router assigns baseUrl before expressInit sets the prototype), already hold own
+  // values: accessors on the request itself work in all of these cases.
+  r[BASE_URL_VALUE] = req.baseUrl
+  r[ROUTE_VALUE] = req.route
   Object.defineProperty(req, 'baseUrl', BASE_URL)
   Object.defineProperty(req, 'route', ROUTE)
 }
@@ -231,32 +243,42 @@ interface Router {
   use(fn: unknown): unknown
 }
 const WRAPPED = Symbol('threadline.express.wrapped')
-const seenStackLength = new WeakMap<Router, number>()
 
-function captureErrors(req: Request): void {
+/** Per app router: the stack length last walked, and whether a sub-app is mounted in it. */
+const walked = new WeakMap<Router, { length: number; subApps: boolean }>()
+
+/** Prepares error capture for this app (see above); returns true when the app mounts sub-apps. */
+function captureErrors(req: Request): boolean {
   const app = req.app as unknown as { _router?: Router; router?: Router } | undefined
   // Express 4 keeps the router in app._router (created lazily); Express 5 exposes app.router.
   const router = app?._router ?? app?.router
-  if (!router || !Array.isArray(router.stack)) return
+  if (!router || !Array.isArray(router.stack)) return true
   const last = router.stack[router.stack.length - 1]
-  if (seenStackLength.get(router) === router.stack.length && last?.handle === noteUnhandledError) return
+  const seen = walked.get(router)
+  if (seen?.length === router.stack.length && last?.handle === noteUnhandledError) return seen.subApps
   const ours = router.stack.findIndex((l) => l.handle === noteUnhandledError)
   if (ours >= 0) router.stack.splice(ours, 1)
-  wrapErrorHandlers(router.stack, new Set())
+  const subApps = wrapErrorHandlers(router.stack, new Set())
   router.use(noteUnhandledError)
-  seenStackLength.set(router, router.stack.length)
+  walked.set(router, { length: router.stack.length, subApps })
+  return subApps
 }
 
-function wrapErrorHandlers(stack: Layer[], seen: Set<Layer[]>): void {
-  if (seen.has(stack)) return
+/** Wraps error handlers in these layers and the routers below; true if a sub-app is mounted. */
+function wrapErrorHandlers(stack: Layer[], seen: Set<Layer[]>): boolean {
+  if (seen.has(stack)) return false
   seen.add(stack)
+  let subApps = false
   for (const layer of stack) {
     const fn = layer.handle
     if (typeof fn !== 'function' || fn === (noteUnhandledError as unknown)) continue
-    if (Array.isArray(fn.stack)) wrapErrorHandlers(fn.stack, seen)
+    // Express mounts an app with `app.use(path, subApp)` through a function named mounted_app
+    if (fn.name === 'mounted_app') subApps = true
+    if (Array.isArray(fn.stack) && wrapErrorHandlers(fn.stack, seen)) subApps = true
     if (layer.route?.stack) wrapErrorHandlers(layer.route.stack, seen)
     if (fn.length === 4 && !fn[WRAPPED]) layer.handle = wrapErrorHandler(fn)
   }
+  return subApps
 }
 
 function wrapErrorHandler(fn: Layer['handle']): Layer['handle'] {
