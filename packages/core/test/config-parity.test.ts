@@ -559,6 +559,14 @@ const notHonoured: Array<[string, string]> = [
     'no mTLS client certificate (export/http-transport.ts)',
   ],
   ['OTEL_EXPORTER_OTLP_TIMEOUT=0', 'the spec reads 0 as "no timeout"; Threadline falls back to 10 s (export/otlp.ts)'],
+  [
+    'OTEL_BSP_MAX_QUEUE_SIZE=0',
+    'the spec allows positive values only (warn, use 2048); Threadline takes 0 and drops every span (processor.ts)',
+  ],
+  [
+    'OTEL_LOG_LEVEL unset',
+    'the spec default is info; Threadline defaults to warn (diag.ts), a deliberate quieter default',
+  ],
   ['OTEL_EXPERIMENTAL_CONFIG_FILE', 'declarative configuration (in development) is not read'],
 ]
 
