@@ -29,7 +29,8 @@ export function zipkinService(options: ZipkinServiceOptions): express.Express {
   })
   const zipkinFetch = wrapFetch(fetch, { tracer, remoteServiceName: 'threadline' })
   const app = express()
-  app.use(expressMiddleware({ tracer, serviceName }))
+  const middlewareOptions = { tracer, serviceName } // the typings omit serviceName, which the middleware reads
+  app.use(expressMiddleware(middlewareOptions))
   app.get(['/start', '/mid'], async (req, res) => {
     const path = req.path as '/start' | '/mid'
     if (path === '/mid') options.onMid?.(req)
