@@ -180,6 +180,29 @@ describe.each([
     expect(t.midServer.shared).toBe(true)
   })
 
+  it('carries the B3 debug flag (X-B3-Flags: 1) from zipkin-js through Threadline and back', async () => {
+    exporter = new MemoryExporter()
+    init({ serviceName: 'threadline', exporter, batch: false, propagators })
+    const rid = nextRid()
+    // no ids, only the debug flag: zipkin-js starts a debug trace (b3 §Debug Flag)
+    const res = await fetch(`${zipkinServices['64'].url}/start?rid=${rid}`, { headers: { 'x-b3-flags': '1' } })
+    expect(await res.text()).toBe('ok')
+    const { a, client } = await waitFor(
+      () => exporter.getFinishedSpans(),
+      (s) => s.length === 3,
+    ).then(threadlineSpans)
+    expect(a.spanContext().traceFlags & 1).toBe(1)
+    const wire = headersAtMid.get(rid) ?? {}
+    expect(wire['x-b3-flags']).toBe('1')
+    if (propagators.includes('b3')) expect(wire.b3).toBe(`${a.spanContext().traceId}-${client.spanContext().spanId}-d`)
+    const traceId = a.spanContext().traceId
+    const zk = await waitFor(
+      () => collector.spans.filter((s) => normalizeTraceId(s.traceId) === normalizeTraceId(traceId)),
+      (s) => s.length === 4,
+    )
+    for (const s of zk) expect((s as ZipkinSpan & { debug?: boolean }).debug, s.tags?.['http.path']).toBe(true)
+  })
+
   it('carries a trace started by Threadline (128-bit) through zipkin-js and back', async () => {
     exporter = new MemoryExporter()
     init({ serviceName: 'threadline', exporter, batch: false, propagators })
