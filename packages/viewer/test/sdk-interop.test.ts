@@ -10,7 +10,17 @@ import { OTLPTraceExporter as OtelJsonExporter } from '@opentelemetry/exporter-t
 import { OTLPTraceExporter as OtelProtoExporter } from '@opentelemetry/exporter-trace-otlp-proto'
 import { resourceFromAttributes } from '@opentelemetry/resources'
 import { BasicTracerProvider, SimpleSpanProcessor, type SpanExporter } from '@opentelemetry/sdk-trace-base'
-import { forceFlush, init, MemoryExporter, SpanKind, shutdown, trace } from '@threadline/core'
+import {
+  forceFlush,
+  init,
+  MemoryExporter,
+  OtlpExporter,
+  SpanKind,
+  shutdown,
+  type SpanExporter as ThreadlineExporter,
+  trace,
+  ZipkinExporter,
+} from '@threadline/core'
 import { encodeTraceRequestJson } from '@threadline/core/otlp'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Annotation, BatchRecorder, ExplicitContext, jsonEncoder, option, TraceId, Tracer } from 'zipkin'
@@ -273,4 +283,58 @@ describe('every exporter keeps the span fields', () => {
     })
     expect(viewer.store.stats().duplicateSpans).toBeGreaterThanOrEqual(1)
   })
+})
+
+describe("Threadline's exporters, each into a fresh viewer", () => {
+  const cases: [string, (v: Viewer) => ThreadlineExporter, string][] = [
+    [
+      'OtlpExporter http/protobuf',
+      (v) => new OtlpExporter({ url: v.urls.otlpHttp, protocol: 'http/protobuf' }),
+      'otlp',
+    ],
+    [
+      'OtlpExporter http/json + gzip',
+      (v) => new OtlpExporter({ url: v.urls.otlpHttp, protocol: 'http/json', compression: 'gzip' }),
+      'otlp',
+    ],
+    ['ZipkinExporter', (v) => new ZipkinExporter({ endpoint: v.urls.zipkin }), 'zipkin'],
+  ]
+  for (const [name, make, wire] of cases) {
+    it(name, async () => {
+      let traceId = ''
+      trace(
+        'parent',
+        (parent) => {
+          traceId = parent.spanContext().traceId
+          trace('child', (child) => child.setAttributes({ 'db.system.name': 'postgresql', rows: 3 }), {
+            kind: SpanKind.CLIENT,
+          })
+        },
+        { kind: SpanKind.SERVER },
+      )
+      await forceFlush()
+      const spans = memory.getFinishedSpans().filter((s) => s.spanContext().traceId === traceId)
+      const target = await startTestViewer()
+      try {
+        const exporter = make(target)
+        const result = await exporter.export(spans, new AbortController().signal)
+        expect(result).toMatchObject({ ok: true })
+        await exporter.shutdown()
+        const stored = await getTrace(target, traceId)
+        expect(stored.map((s) => s.name).sort()).toEqual(['child', 'parent'])
+        const parent = byName(stored, 'parent')
+        expect(byName(stored, 'child')).toMatchObject({
+          parentSpanId: parent.spanId,
+          service: 'gateway',
+          kind: 'client',
+          attributes: { 'db.system.name': 'postgresql', rows: wire === 'zipkin' ? '3' : 3 },
+        })
+        expect(target.store.dependencies(0, Number.MAX_SAFE_INTEGER)).toEqual([
+          { parent: 'gateway', child: 'postgresql', childKind: 'database', callCount: 1, errorCount: 0 },
+        ])
+      } finally {
+        await target.close()
+      }
+    })
+  }
 })
