@@ -21,6 +21,10 @@ beforeAll(async () => {
   const a = express()
   a.use(threadline({ serviceName: 'threadline-a' }))
   a.get('/a', async (req, res) => {
+    if (req.query.status) {
+      res.status(Number(req.query.status)).send('failed')
+      return
+    }
     const r = await fetch(`${xray.url}/mid?rid=${req.query.rid}`)
     res.status(r.status).send(await r.text())
   })
@@ -36,7 +40,9 @@ beforeAll(async () => {
       name: 'xray-sdk',
       daemonAddress: daemon.address,
       next: (path, req) =>
-        path === '/start' ? `${threadlineA.url}/a?rid=${req.query.rid}` : `${threadlineB.url}/b?rid=${req.query.rid}`,
+        path === '/start'
+          ? `${threadlineA.url}/a?rid=${req.query.rid}${req.query.status ? `&status=${req.query.status}` : ''}`
+          : `${threadlineB.url}/b?rid=${req.query.rid}`,
       onMid: (req) => headerAtMid.set(String(req.query.rid), String(req.headers['x-amzn-trace-id'])),
     }),
   )
@@ -189,6 +195,44 @@ describe('Threadline (xray) ⇄ AWS X-Ray SDK', () => {
     expect(sdkAgent).toBe('node')
     expect(byId(docs, a.spanContext().spanId).http?.request?.user_agent).toBe(sdkAgent)
   })
+
+  it.each([404, 429, 500, 503])(
+    'marks a %i answer with the same error, throttle and fault flags as the SDK',
+    async (status) => {
+      startThreadline()
+      const rid = nextRid()
+      const res = await fetch(`${xray.url}/start?rid=${rid}&status=${status}`)
+      expect(res.status).toBe(status)
+      const a = await waitFor(
+        () => exporter.getFinishedSpans(),
+        (s) => s.length === 1,
+      ).then((s) => named(s, 'GET /a'))
+      const tid = a.spanContext().traceId
+      const docs = await waitFor(
+        () => inTrace(`1-${tid.slice(0, 8)}-${tid.slice(8)}`),
+        (d) => d.length === 3,
+      )
+      const start = sdkSegment(docs, '/start')
+      const call = byId(docs, one(start.subsegments ?? [], () => true, 'subsegment of /start').id)
+      const flags = (d: XrayDocument) => ({
+        status: d.http?.response?.status,
+        error: d.error ?? false,
+        throttle: d.throttle ?? false,
+        fault: d.fault ?? false,
+      })
+      const expected = {
+        status,
+        error: status < 500,
+        throttle: status === 429,
+        fault: status >= 500,
+      }
+      // the SDK's own segment (it answered with the status it got) and its remote subsegment…
+      expect(flags(start)).toEqual(expected)
+      expect(flags(call)).toEqual(expected)
+      // …and Threadline's segment for the request that answered it
+      expect(flags(byId(docs, a.spanContext().spanId))).toEqual(expected)
+    },
+  )
 
   it('carries a trace started by Threadline (an X-Ray trace id) through the SDK and back', async () => {
     startThreadline()
