@@ -158,6 +158,22 @@ describe.each([
     expect(seenAtMid.get(rid)?.baggage.hop).toBe('threadline')
   })
 
+  it('keeps the debug flag (flags 3) through Threadline to jaeger-client', async () => {
+    await startThreadline(propagators)
+    const rid = nextRid()
+    const res = await fetch(`${threadlineA.url}/a?rid=${rid}&bits=64`, {
+      headers: { 'uber-trace-id': '5a1d2c3b4e5f6071:8a9bacbdcedfe0f1:0:3' },
+    })
+    expect(await res.text()).toBe('ok')
+    const [, , , wireFlags] = (seenAtMid.get(rid)?.uberTraceId ?? '').split(':')
+    expect(Number.parseInt(String(wireFlags), 16) & 3).toBe(3)
+    const js = await waitFor(
+      () => collector.spans.filter((s) => s.traceId === '5a1d2c3b4e5f6071'),
+      (s) => s.length === 2,
+    )
+    for (const s of js) expect(s.flags & 3, s.operationName).toBe(3)
+  })
+
   it('respects an unsampled caller (uber-trace-id flags 0): nobody exports, the trace id still travels', async () => {
     await startThreadline(propagators)
     const rid = nextRid()
