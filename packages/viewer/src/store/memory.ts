@@ -194,7 +194,7 @@ export class MemoryStore implements Store {
       query.endUs !== undefined
     const startUs = query.startUs ?? Number.NEGATIVE_INFINITY
     const endUs = query.endUs ?? Number.POSITIVE_INFINITY
-    const filters = query.attributes ? Object.entries(query.attributes) : []
+    const filters = query.attributes ? Object.entries(query.attributes).map(compileFilter) : []
     // newest second first; once `limit` traces are found, older seconds cannot beat them
     for (const bucket of this.newestFirst(startUs - this.longestUs, endUs)) {
       const first = bucket.values().next().value!
@@ -204,7 +204,7 @@ export class MemoryStore implements Store {
         if (query.errorsOnly && entry.errorCount === 0) continue
         if (query.service !== undefined && !entry.services.has(query.service)) continue
         if (entry.endUs < startUs || entry.startUs > endUs) continue
-        if (needSpanScan && !entry.spans.some((s) => matches(s, query, startUs, endUs, filters))) continue
+        if (needSpanScan && !anyMatches(entry.spans, query, startUs, endUs, filters)) continue
         top.offer(entry)
       }
     }
@@ -285,12 +285,42 @@ function lowerBound(sorted: readonly number[], value: number): number {
   return lo
 }
 
+interface AttributeFilter {
+  key: string
+  text: string
+  number: number | undefined
+  bool: boolean | undefined
+}
+
+/** `key=value` as text, pre-parsed so numbers and booleans compare without formatting each value. */
+function compileFilter([key, text]: [string, string]): AttributeFilter {
+  const n = text.trim() === '' ? Number.NaN : Number(text)
+  return {
+    key,
+    text,
+    number: Number.isFinite(n) && String(n) === text ? n : undefined,
+    bool: text === 'true' ? true : text === 'false' ? false : undefined,
+  }
+}
+
+// hot path: a search without an index runs this for every span (1M spans: tens of ms)
+function anyMatches(
+  spans: readonly StoredSpan[],
+  query: TraceQuery,
+  startUs: number,
+  endUs: number,
+  filters: AttributeFilter[],
+): boolean {
+  for (let i = 0; i < spans.length; i++) if (matches(spans[i]!, query, startUs, endUs, filters)) return true
+  return false
+}
+
 function matches(
   span: StoredSpan,
   query: TraceQuery,
   startUs: number,
   endUs: number,
-  filters: [string, string][],
+  filters: AttributeFilter[],
 ): boolean {
   if (query.service !== undefined && span.service !== query.service) return false
   if (query.operation !== undefined && span.name !== query.operation) return false
@@ -298,9 +328,18 @@ function matches(
   if (span.startUs < startUs || span.startUs > endUs) return false
   if (query.minDurationUs !== undefined && span.durationUs < query.minDurationUs) return false
   if (query.maxDurationUs !== undefined && span.durationUs > query.maxDurationUs) return false
-  for (const [key, value] of filters) {
-    const found = key in span.attributes ? span.attributes[key] : span.resource[key]
-    if (found === undefined || attributeText(found) !== value) return false
+  for (let i = 0; i < filters.length; i++) {
+    const f = filters[i]!
+    let found = span.attributes[f.key]
+    if (found === undefined) found = span.resource[f.key]
+    if (found === undefined) return false
+    if (typeof found === 'string') {
+      if (found !== f.text) return false
+    } else if (typeof found === 'number') {
+      if (found !== f.number) return false
+    } else if (typeof found === 'boolean') {
+      if (found !== f.bool) return false
+    } else if (attributeText(found) !== f.text) return false
   }
   return true
 }
