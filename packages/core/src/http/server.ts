@@ -270,8 +270,19 @@ function firstValue(value: string | string[] | undefined): string | undefined {
   return (comma < 0 ? v : v.slice(0, comma)).trim() || undefined
 }
 
+// hot path: a server sees the same Host value on almost every request; parse it once.
+let lastHost = ''
+let lastName: string | undefined
+let lastPort: number | undefined
+
 /** `server.address` / `server.port` from a Host value: `name`, `name:port`, `[v6]:port`. */
 function setServerAddress(span: Span, host: string): void {
+  if (host !== lastHost) parseHost(host)
+  if (lastName) span.setAttribute(ATTR_SERVER_ADDRESS, lastName)
+  if (lastPort !== undefined) span.setAttribute(ATTR_SERVER_PORT, lastPort)
+}
+
+function parseHost(host: string): void {
   let name = host
   let port: string | undefined
   if (host.startsWith('[')) {
@@ -287,9 +298,10 @@ function setServerAddress(span: Span, host: string): void {
       port = host.slice(colon + 1)
     }
   }
-  if (name) span.setAttribute(ATTR_SERVER_ADDRESS, name)
   const n = port ? Number(port) : Number.NaN
-  if (Number.isInteger(n) && n > 0 && n < 65536) span.setAttribute(ATTR_SERVER_PORT, n)
+  lastHost = host
+  lastName = name || undefined
+  lastPort = Number.isInteger(n) && n > 0 && n < 65536 ? n : undefined
 }
 
 /** `network.protocol.version`: `1.1`, `1.0`, `2` (semconv writes HTTP/2 as `2`). */
