@@ -170,3 +170,19 @@ describe('BatchSpanProcessor', () => {
 })
 
 vi.setConfig({ testTimeout: 30_000 })
+
+describe('BatchSpanProcessor settings', () => {
+  it('rejects a zero queue size (OTEL_BSP_MAX_QUEUE_SIZE=0) with a warning instead of dropping everything', async () => {
+    vi.stubEnv('OTEL_BSP_MAX_QUEUE_SIZE', '0')
+    try {
+      const exporter = new MemoryExporter()
+      init({ exporter, batch: { scheduledDelayMs: 5 }, propagators: ['none'] })
+      endSpans(10)
+      await shutdown()
+      expect(exporter.getFinishedSpans()).toHaveLength(10)
+      expect(warnings.some((w) => w.startsWith('TL_ERR_BSP_SETTING') && w.includes('maxQueueSize=0'))).toBe(true)
+    } finally {
+      vi.unstubAllEnvs()
+    }
+  })
+})

@@ -77,12 +77,20 @@ export class BatchSpanProcessor implements SpanProcessor {
     private readonly exporter: SpanExporter,
     options: BatchSpanProcessorOptions = {},
   ) {
-    this.maxQueueSize = options.maxQueueSize ?? envNumber('OTEL_BSP_MAX_QUEUE_SIZE') ?? 2048
-    const batch = options.maxExportBatchSize ?? envNumber('OTEL_BSP_MAX_EXPORT_BATCH_SIZE') ?? 512
+    this.maxQueueSize = positive('maxQueueSize', options.maxQueueSize ?? envNumber('OTEL_BSP_MAX_QUEUE_SIZE'), 2048)
+    const batch = positive(
+      'maxExportBatchSize',
+      options.maxExportBatchSize ?? envNumber('OTEL_BSP_MAX_EXPORT_BATCH_SIZE'),
+      512,
+    )
     // OTel SDK spec: the batch size must not exceed the queue size.
     this.maxExportBatchSize = Math.max(1, Math.min(batch, this.maxQueueSize))
     this.scheduledDelayMs = options.scheduledDelayMs ?? envNumber('OTEL_BSP_SCHEDULE_DELAY') ?? 5000
-    this.exportTimeoutMs = options.exportTimeoutMs ?? envNumber('OTEL_BSP_EXPORT_TIMEOUT') ?? 30_000
+    this.exportTimeoutMs = positive(
+      'exportTimeoutMs',
+      options.exportTimeoutMs ?? envNumber('OTEL_BSP_EXPORT_TIMEOUT'),
+      30_000,
+    )
   }
 
   // hot path: a flag test, a push and a length check; the export itself is scheduled, never awaited here.
@@ -188,6 +196,14 @@ export class BatchSpanProcessor implements SpanProcessor {
     )
     if (logged) this.droppedSinceWarning = 0
   }
+}
+
+/** A setting that must be a positive number (OTel SDK spec for the OTEL_BSP_* sizes and timeout). */
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback
+  if (value > 0 && Number.isFinite(value)) return value
+  diag.warn('TL_ERR_BSP_SETTING', `batch processor ${name}=${value} must be a positive number; using ${fallback}`)
+  return fallback
 }
 
 /** Runs one export, aborting it after `timeoutMs`; never rejects. Counts outcomes. */

@@ -86,7 +86,8 @@ export function resolveOtlpConfig(options: OtlpExporterOptions = {}): OtlpExport
     protocol: protocol as OtlpProtocol,
     headers,
     compression: compression as 'gzip' | 'none',
-    timeoutMs: timeoutMs > 0 ? timeoutMs : 10_000,
+    // OTLP exporter spec: 0 means no limit; the batch processor's export timeout still bounds it
+    timeoutMs: timeoutMs === 0 ? 2_147_483_647 : timeoutMs > 0 ? timeoutMs : 10_000,
   }
 }
 
