@@ -81,9 +81,12 @@ function threadlineUnsampled(n) {
 async function measure(fn, n) {
   globalThis.gc?.()
   const heap0 = process.memoryUsage().heapUsed
-  const t0 = process.hrtime.bigint()
+  // CPU time of this process, not wall-clock: on a shared machine other processes' load would
+  // otherwise count against whichever condition happened to run while they were busy.
+  const cpu0 = process.cpuUsage()
   await fn(n)
-  const ns = Number(process.hrtime.bigint() - t0) / n
+  const cpu = process.cpuUsage(cpu0)
+  const ns = ((cpu.user + cpu.system) * 1000) / n
   const bytes = Math.max(0, (process.memoryUsage().heapUsed - heap0) / n)
   return { ns, bytes }
 }
@@ -117,7 +120,7 @@ const rows = [
   row('OpenTelemetry 2.x (unsampled)', results.otelUnsampled),
   row('no-op API (floor: loop + calls)', results.noop),
 ]
-console.log(`per span: start child of active span + 5 attributes + end + batch enqueue; ${SPANS} spans x ${ROUNDS} rounds, medians`)
+console.log(`CPU time per span: start child of active span + 5 attributes + end + batch enqueue; ${SPANS} spans x ${ROUNDS} rounds, medians`)
 console.log('condition                        ns/span   heap bytes/span')
 for (const r of rows) console.log(`${r.label.padEnd(32)} ${r.ns.toFixed(0).padStart(7)}   ${r.bytes.toFixed(0).padStart(8)}`)
 console.log(`ratio OpenTelemetry / Threadline (sampled):   ${(rows[1].ns / rows[0].ns).toFixed(1)}x time, ${(rows[1].bytes / Math.max(1, rows[0].bytes)).toFixed(1)}x heap`)
