@@ -1,5 +1,9 @@
 import { defineConfig } from 'tsdown'
 
+// the shared trace analysis comes from the private @threadline/viewer-ui package: bundle it, so the
+// published viewer has no runtime dependency on it
+const noExternal = [/^@threadline\/viewer-ui(\/|$)/]
+
 export default defineConfig([
   {
     entry: ['src/index.ts'],
@@ -9,6 +13,7 @@ export default defineConfig([
     target: 'node22',
     sourcemap: true,
     clean: true,
+    noExternal,
   },
   {
     // the CLI is ESM only: `bin` runs it directly
@@ -19,5 +24,6 @@ export default defineConfig([
     target: 'node22',
     sourcemap: true,
     clean: false,
+    noExternal,
   },
 ])

@@ -92,6 +92,12 @@ const program = new Command('threadline')
       .argParser(bytes)
       .env('THREADLINE_MAX_BODY'),
   )
+  .addOption(
+    new Option(
+      '--slo <objective>',
+      'latency objective for the Operations page, e.g. "GET /orders/:id=200ms@99%" (repeatable; env THREADLINE_SLO, comma-separated)',
+    ).argParser((value: string, previous: string[] | undefined) => [...(previous ?? []), value]),
+  )
   .addOption(new Option('-q, --quiet', 'print only the UI address, not ingest problems').env('THREADLINE_QUIET'))
   .showHelpAfterError('(run threadline --help for every option)')
   .action(async (command: string | undefined, options) => {
@@ -111,6 +117,7 @@ interface CliOptions {
   retention?: string
   token?: string
   maxBody: number
+  slo?: string[]
   quiet?: boolean
 }
 
@@ -129,6 +136,7 @@ async function start(options: CliOptions): Promise<void> {
       retention: options.retention,
       token: options.token,
       maxBodyBytes: options.maxBody,
+      slos: options.slo ?? sloFromEnv(),
       log: quiet ? undefined : (line) => process.stderr.write(`threadline: ${line}\n`),
     })
   } catch (error) {
@@ -168,6 +176,14 @@ async function start(options: CliOptions): Promise<void> {
   }
   process.on('SIGINT', () => stop('SIGINT'))
   process.on('SIGTERM', () => stop('SIGTERM'))
+}
+
+/** THREADLINE_SLO: objectives separated by commas (used when no --slo is given). */
+function sloFromEnv(): string[] {
+  return (process.env.THREADLINE_SLO ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
 }
 
 program.parseAsync(process.argv).catch((error: unknown) => {

@@ -1,4 +1,5 @@
 export type { OperationRed, RedBucket, RedFigures } from './analysis/red.js'
+export type { Slo } from './analysis/slo.js'
 export { ViewerError } from './errors.js'
 export type {
   Attrs,

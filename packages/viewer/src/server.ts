@@ -4,6 +4,8 @@ import type { Http2Server } from 'node:http2'
 import type { AddressInfo } from 'node:net'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { FindingCache } from './analysis/findings.js'
+import { parseSloOption, type Slo } from './analysis/slo.js'
 import { jaegerApi } from './api/jaeger.js'
 import { parseDuration } from './api/params.js'
 import { queryApi } from './api/query.js'
@@ -37,6 +39,11 @@ export interface ViewerOptions {
   token?: string
   /** Largest accepted request body, compressed or not (default 16 MiB). */
   maxBodyBytes?: number
+  /**
+   * Latency objectives shown on the UI's Operations page: `"GET /orders/:id=200ms@99%"`
+   * (`"orders:GET /orders/:id=…"` for one service only) or parsed objects.
+   */
+  slos?: (string | Slo)[]
   /** Folder of the built web UI; default the package's `dist/ui`. */
   uiDir?: string
   /** Where ingest problems are reported (default: nowhere). */
@@ -70,6 +77,7 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
       `binding ${host} exposes traces to the network; pass --token <secret> (or THREADLINE_TOKEN), or bind 127.0.0.1`,
     )
   }
+  const slos = (options.slos ?? []).map((slo) => (typeof slo === 'string' ? parseSloOption(slo) : { ...slo }))
   const maxBodyBytes = options.maxBodyBytes ?? DEFAULT_MAX_BODY
   const log = options.log ?? (() => {})
   const store = openStore(options)
@@ -97,7 +105,9 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
     failedRequests: sink.failedRequests,
     retentionMs: retentionMs ?? null,
     ports,
+    slos,
   })
+  const findings = new FindingCache()
 
   const otlpHttp = createServer(otlpHttpHandler({ sink, guard, maxBodyBytes }))
   const zipkin = createServer(zipkinHttpHandler({ sink, guard, maxBodyBytes }))
@@ -137,9 +147,10 @@ export async function startViewer(options: ViewerOptions = {}): Promise<Viewer> 
     if (token && url.searchParams.get('token') !== null) {
       res.setHeader('set-cookie', `${TOKEN_COOKIE}=${encodeURIComponent(token)}; Path=/; HttpOnly; SameSite=Strict`)
     }
-    const answer = queryApi(store, { status }, path, url.searchParams) ?? jaegerApi(store, path, url.searchParams)
+    const answer =
+      queryApi(store, { status, findings }, path, url.searchParams) ?? jaegerApi(store, path, url.searchParams)
     if (answer) {
-      sendJson(res, answer.status, answer.body)
+      sendJson(res, answer.status, answer.body, req.headers['accept-encoding'])
       return
     }
     if (path.startsWith('/api/')) {

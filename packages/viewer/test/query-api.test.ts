@@ -99,8 +99,24 @@ describe('/api/v1', () => {
         { name: 'postgresql', kind: 'database' },
       ],
       edges: [
-        { parent: 'gateway', child: 'orders', childKind: 'service', callCount: 10, errorCount: 1 },
-        { parent: 'orders', child: 'postgresql', childKind: 'database', callCount: 10, errorCount: 0 },
+        {
+          parent: 'gateway',
+          child: 'orders',
+          childKind: 'service',
+          callCount: 10,
+          errorCount: 1,
+          errorRate: 0.1,
+          p95Us: 10_000,
+        },
+        {
+          parent: 'orders',
+          child: 'postgresql',
+          childKind: 'database',
+          callCount: 10,
+          errorCount: 0,
+          errorRate: 0,
+          p95Us: 500,
+        },
       ],
     })
     const red = await getJson<{

@@ -141,6 +141,7 @@ describe.each(stores)('%s store', (_name, open) => {
         parentSpanId: call.spanId,
         error: i === 2,
         startUs: T0 + i,
+        durationUs: (i + 1) * 1000,
       })
       const sql = makeSpan({
         traceId: id,
@@ -151,13 +152,31 @@ describe.each(stores)('%s store', (_name, open) => {
         attributes: { 'db.system.name': 'postgresql' },
         error: i === 2,
         startUs: T0 + i,
+        durationUs: (i + 1) * 100,
       })
       spans.push(gw, call, orders, sql)
     }
     await store.add(spans)
     expect(store.dependencies(T0 - 1, T0 + 10)).toEqual([
-      { parent: 'gateway', child: 'orders', childKind: 'service', callCount: 3, errorCount: 1 },
-      { parent: 'orders', child: 'postgresql', childKind: 'database', callCount: 3, errorCount: 1 },
+      // p95 (nearest rank) of 3 calls is the slowest
+      {
+        parent: 'gateway',
+        child: 'orders',
+        childKind: 'service',
+        callCount: 3,
+        errorCount: 1,
+        errorRate: 1 / 3,
+        p95Us: 3000,
+      },
+      {
+        parent: 'orders',
+        child: 'postgresql',
+        childKind: 'database',
+        callCount: 3,
+        errorCount: 1,
+        errorRate: 1 / 3,
+        p95Us: 300,
+      },
     ])
     expect(store.dependencies(T0 + 100, T0 + 200)).toEqual([])
     await store.close()

@@ -1,5 +1,6 @@
+import { FindingCache, type FindingType, parseFinding, traceFindings } from '../analysis/findings.js'
 import { redStatistics } from '../analysis/red.js'
-import type { Store, TraceQuery } from '../store/store.js'
+import type { Store, TraceQuery, TraceSummary } from '../store/store.js'
 import { BadParameter, parseAttribute, parseDuration, parseKind, parseLimit, parseTime, parseWindow } from './params.js'
 
 export interface ApiAnswer {
@@ -9,7 +10,13 @@ export interface ApiAnswer {
 
 export interface StatusSource {
   status(): Record<string, unknown>
+  /** Finding types per trace, kept between searches with `finding=`. */
+  findings?: FindingCache
 }
+
+/** With `finding=`, the newest this-many times `limit` matching traces are analysed (at most MAX_SCANNED). */
+const FINDING_SCAN_FACTOR = 10
+const MAX_SCANNED = 2000
 
 /**
  * Threadline's query API (`/api/v1/…`), documented in the package README. Returns undefined for
@@ -39,12 +46,18 @@ function route(store: Store, source: StatusSource, path: string, params: URLSear
     const service = decodeURIComponent(operations[1]!)
     return ok({ service, operations: store.operations(service, parseKind(params.get('spanKind'))) })
   }
-  if (path === '/traces') return ok({ traces: store.search(parseTraceQuery(params)) })
-  const trace = /^\/traces\/([0-9a-fA-F]{1,32})$/.exec(path)
+  if (path === '/traces') {
+    const query = parseTraceQuery(params)
+    const finding = parseFinding(params.get('finding'))
+    if (!finding) return ok({ traces: store.search(query) })
+    return ok({ traces: withFinding(store, source.findings ?? new FindingCache(), query, finding) })
+  }
+  const trace = /^\/traces\/([0-9a-fA-F]{1,32})(\/findings)?$/.exec(path)
   if (trace) {
     const traceId = trace[1]!.toLowerCase().padStart(32, '0')
     const spans = store.trace(traceId)
     if (!spans) return { status: 404, body: { error: `trace ${traceId} not found` } }
+    if (trace[2]) return ok({ traceId, findings: traceFindings(spans) })
     return ok({ traceId, spans })
   }
   if (path === '/dependencies') {
@@ -72,6 +85,18 @@ function route(store: Store, source: StatusSource, path: string, params: URLSear
     return ok({ startUs, endUs, operations: redStatistics(rows, startUs, endUs, buckets) })
   }
   return { status: 404, body: { error: `no such endpoint /api/v1${path.slice(0, 100)}` } }
+}
+
+/** Search, then keep the traces whose analysis has `finding`, newest first, up to the query's limit. */
+function withFinding(store: Store, cache: FindingCache, query: TraceQuery, finding: FindingType): TraceSummary[] {
+  const candidates = store.search({ ...query, limit: Math.min(MAX_SCANNED, query.limit * FINDING_SCAN_FACTOR) })
+  const out: TraceSummary[] = []
+  for (const summary of candidates) {
+    if (cache.types(summary.traceId, summary.spanCount, () => store.trace(summary.traceId)).has(finding))
+      out.push(summary)
+    if (out.length === query.limit) break
+  }
+  return out
 }
 
 export function parseTraceQuery(params: URLSearchParams): TraceQuery {

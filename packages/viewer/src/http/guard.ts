@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto'
 import type { IncomingMessage, ServerResponse } from 'node:http'
+import { gzip } from 'node:zlib'
 
 /** Bearer token and CORS rules shared by every listener. */
 export interface Guard {
@@ -58,14 +59,44 @@ export function createGuard(token: string | undefined, uiOrigins: () => string[]
   }
 }
 
-export function sendJson(res: ServerResponse, status: number, body: unknown): void {
+/** JSON bodies above this are gzipped for clients that accept it (a 10,000-span trace is ~4.3 MB). */
+const GZIP_MIN_BYTES = 64 * 1024
+
+/** Sends `body` as JSON; gzipped when it is large and `acceptEncoding` (the request's header) allows gzip. */
+export function sendJson(res: ServerResponse, status: number, body: unknown, acceptEncoding?: string): void {
   const text = JSON.stringify(body)
-  res.writeHead(status, {
+  const headers = {
     'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
     'cache-control': 'no-store',
-  })
+    vary: 'accept-encoding',
+  }
+  if (text.length >= GZIP_MIN_BYTES && acceptsGzip(acceptEncoding)) {
+    // async: gzipping megabytes must not stall ingest on the same event loop
+    gzip(text, { level: 4 }, (error, zipped) => {
+      if (res.destroyed) return
+      if (error) {
+        res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(text) })
+        res.end(text)
+        return
+      }
+      res.writeHead(status, { ...headers, 'content-encoding': 'gzip', 'content-length': zipped.length })
+      res.end(zipped)
+    })
+    return
+  }
+  res.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(text) })
   res.end(text)
+}
+
+/** `gzip` listed without `q=0` (RFC 9110 §12.5.3). */
+function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false
+  for (const part of header.split(',')) {
+    const [coding, ...params] = part.trim().toLowerCase().split(';')
+    if (coding !== 'gzip' && coding !== 'x-gzip' && coding !== '*') continue
+    return !params.some((p) => /^\s*q\s*=\s*0(\.0*)?\s*$/.test(p))
+  }
+  return false
 }
 
 /** Answers with an error and, for a body we stopped reading, closes the connection afterwards. */

@@ -328,21 +328,23 @@ export class SqliteStore implements Store {
 
   dependencies(startUs: number, endUs: number): DependencyEdge[] {
     const counter = new DependencyCounter()
+    type Call = { parent: string; child: string; duration_us: number; error: number }
+    // one row per call (not GROUP BY): the p95 of each edge needs every duration
     const calls = this.db
       .prepare(
-        `SELECT p.service AS parent, c.service AS child, count(*) AS calls, sum(c.error) AS errors
+        `SELECT p.service AS parent, c.service AS child, c.duration_us, c.error
          FROM spans c JOIN spans p ON p.trace_id = c.trace_id AND p.span_id = c.parent_span_id
-         WHERE c.start_us BETWEEN ? AND ? AND p.service <> c.service GROUP BY p.service, c.service`,
+         WHERE c.start_us BETWEEN ? AND ? AND p.service <> c.service`,
       )
-      .all(startUs, endUs) as { parent: string; child: string; calls: number; errors: number }[]
-    for (const e of calls) counter.add(e.parent, e.child, 'service', Number(e.calls), Number(e.errors))
+      .iterate(startUs, endUs) as Iterable<Call>
+    for (const e of calls) counter.add(e.parent, e.child, 'service', Number(e.duration_us), e.error === 1)
     const databases = this.db
       .prepare(
-        `SELECT service AS parent, db_system AS child, count(*) AS calls, sum(error) AS errors FROM spans
-         WHERE db_system IS NOT NULL AND start_us BETWEEN ? AND ? GROUP BY service, db_system`,
+        `SELECT service AS parent, db_system AS child, duration_us, error FROM spans
+         WHERE db_system IS NOT NULL AND start_us BETWEEN ? AND ?`,
       )
-      .all(startUs, endUs) as { parent: string; child: string; calls: number; errors: number }[]
-    for (const e of databases) counter.add(e.parent, e.child, 'database', Number(e.calls), Number(e.errors))
+      .iterate(startUs, endUs) as Iterable<Call>
+    for (const e of databases) counter.add(e.parent, e.child, 'database', Number(e.duration_us), e.error === 1)
     return counter.result()
   }
 

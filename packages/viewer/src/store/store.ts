@@ -40,6 +40,10 @@ export interface DependencyEdge {
   childKind: 'service' | 'database'
   callCount: number
   errorCount: number
+  /** errorCount / callCount. */
+  errorRate: number
+  /** 95th percentile (nearest rank) of the called spans' durations, in µs. */
+  p95Us: number
 }
 
 export interface StoreStats {
