@@ -99,6 +99,15 @@ export {
   shutdown,
 } from './sdk.js'
 export * as semconv from './semconv.js'
+// Also under `semconv`; kept at the top level for existing imports.
+export {
+  ATTR_DB_CLIENT_CONNECTION_POOL_IDLE,
+  ATTR_DB_CLIENT_CONNECTION_POOL_IN_USE,
+  ATTR_DB_CLIENT_CONNECTION_POOL_MAX,
+  ATTR_DB_CLIENT_CONNECTION_POOL_PENDING,
+  ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS,
+  ATTR_DB_QUERY_PARAMETER_PREFIX,
+} from './semconv.js'
 export {
   type Attributes,
   type AttributeValue,
@@ -119,12 +128,6 @@ export {
   type TraceState,
 } from './span.js'
 export {
-  ATTR_DB_CLIENT_CONNECTION_POOL_IDLE,
-  ATTR_DB_CLIENT_CONNECTION_POOL_IN_USE,
-  ATTR_DB_CLIENT_CONNECTION_POOL_MAX,
-  ATTR_DB_CLIENT_CONNECTION_POOL_PENDING,
-  ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS,
-  ATTR_DB_QUERY_PARAMETER_PREFIX,
   analyzeSql,
   type SanitizeOptions,
   type SqlInfo,

@@ -38,10 +38,57 @@ export const ATTR_DB_RESPONSE_STATUS_CODE = 'db.response.status_code'
 export const ATTR_DB_RESPONSE_RETURNED_ROWS = 'db.response.returned_rows'
 export const ATTR_DB_CLIENT_CONNECTION_POOL_NAME = 'db.client.connection.pool.name'
 export const DB_SYSTEM_POSTGRESQL = 'postgresql'
+// Database, beyond stable semconv: pool state when a query asked for a connection
+/** Milliseconds a query waited for a pooled connection. */
+export const ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS = 'db.client.connection.pool.wait_ms'
+/** Connections of the pool in use when the query asked for one. */
+export const ATTR_DB_CLIENT_CONNECTION_POOL_IN_USE = 'db.client.connection.pool.in_use'
+/** Idle connections of the pool when the query asked for one. */
+export const ATTR_DB_CLIENT_CONNECTION_POOL_IDLE = 'db.client.connection.pool.idle'
+/** Requests waiting for a connection (this one included) when the query asked for one. */
+export const ATTR_DB_CLIENT_CONNECTION_POOL_PENDING = 'db.client.connection.pool.pending_requests'
+/** The pool's maximum size. */
+export const ATTR_DB_CLIENT_CONNECTION_POOL_MAX = 'db.client.connection.pool.max'
+/** Prefix of `db.query.parameter.<index>` (opt-in; semconv postgresql §Spans). */
+export const ATTR_DB_QUERY_PARAMETER_PREFIX = 'db.query.parameter.'
 // GraphQL (semconv graphql-spans)
 export const ATTR_GRAPHQL_OPERATION_NAME = 'graphql.operation.name'
 export const ATTR_GRAPHQL_OPERATION_TYPE = 'graphql.operation.type'
 export const ATTR_GRAPHQL_DOCUMENT = 'graphql.document'
+// GraphQL resolver spans (names follow OpenTelemetry instrumentation-graphql where it has one)
+export const ATTR_GRAPHQL_FIELD_NAME = 'graphql.field.name'
+export const ATTR_GRAPHQL_FIELD_PATH = 'graphql.field.path'
+export const ATTR_GRAPHQL_FIELD_TYPE = 'graphql.field.type'
+export const ATTR_GRAPHQL_PARENT_TYPE = 'graphql.parent.type'
+// Merged resolver spans: one span for a field path across list items (`users.*.posts`)
+export const ATTR_GRAPHQL_RESOLVER_COUNT = 'graphql.resolver.count'
+export const ATTR_GRAPHQL_RESOLVER_DURATION_TOTAL = 'graphql.resolver.duration.total_ms'
+export const ATTR_GRAPHQL_RESOLVER_DURATION_MAX = 'graphql.resolver.duration.max_ms'
+export const ATTR_GRAPHQL_RESOLVER_DURATION_P50 = 'graphql.resolver.duration.p50_ms'
+export const ATTR_GRAPHQL_RESOLVER_ERROR_COUNT = 'graphql.resolver.error_count'
+// GraphQL operations
+export const ATTR_GRAPHQL_ERROR_COUNT = 'graphql.error.count'
+/** Event attribute on exception events: the response path of the error (`users.3.posts`). */
+export const ATTR_GRAPHQL_ERROR_PATH = 'graphql.error.path'
+/** Span names of the two operation phases before execution. */
+export const SPAN_GRAPHQL_PARSE = 'graphql.parse'
+export const SPAN_GRAPHQL_VALIDATE = 'graphql.validate'
+// NestJS
+/** The controller (or resolver, gateway) class that handled the request: `CatsController`. */
+export const ATTR_NESTJS_CONTROLLER = 'nestjs.controller'
+/** The handler method: `findOne`. */
+export const ATTR_NESTJS_HANDLER = 'nestjs.handler'
+/** What an INTERNAL pipeline span times: one of the `NESTJS_TYPE_*` values below. */
+export const ATTR_NESTJS_TYPE = 'nestjs.type'
+/** The guard class that refused the request (returned false or threw a 4xx `HttpException`). */
+export const ATTR_NESTJS_GUARD_REJECTED = 'nestjs.guard.rejected'
+/** `ExecutionContext.getType()` of a handler span outside HTTP: `rpc`, `ws`. */
+export const ATTR_NESTJS_CONTEXT_TYPE = 'nestjs.context_type'
+export const NESTJS_TYPE_GUARD = 'guard'
+export const NESTJS_TYPE_PIPE = 'pipe'
+export const NESTJS_TYPE_INTERCEPTOR = 'interceptor'
+export const NESTJS_TYPE_FILTER = 'filter'
+export const NESTJS_TYPE_HANDLER = 'handler'
 
 /** Methods semconv knows (http-spans §Common attributes); anything else becomes `_OTHER`. */
 const KNOWN_METHODS = new Set(['CONNECT', 'DELETE', 'GET', 'HEAD', 'OPTIONS', 'PATCH', 'POST', 'PUT', 'TRACE', 'QUERY'])
@@ -206,4 +253,14 @@ export function dbSpanName(summary: string | undefined, operation: string | unde
 export function graphqlSpanName(operationType: string | undefined, operationName: string | undefined): string {
   const type = operationType || 'query'
   return operationName ? `${type} ${operationName}` : type
+}
+
+/** Name of the attribute for an allow-listed GraphQL variable (`graphql.variables.id`). */
+export function graphqlVariableAttribute(name: string): string {
+  return `graphql.variables.${name}`
+}
+
+/** Resolver span name: `Query.user`, `User.orders` (semconv has none; OTel uses the field path). */
+export function graphqlResolverSpanName(parentType: string, fieldName: string): string {
+  return `${parentType}.${fieldName}`
 }

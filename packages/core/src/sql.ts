@@ -22,20 +22,6 @@ export interface SanitizeOptions {
   maxLength?: number
 }
 
-// Attribute names the DB adapters need that semconv.ts does not have yet (to move there).
-/** Milliseconds a query waited for a pooled connection. */
-export const ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS = 'db.client.connection.pool.wait_ms'
-/** Connections of the pool in use when the query asked for one. */
-export const ATTR_DB_CLIENT_CONNECTION_POOL_IN_USE = 'db.client.connection.pool.in_use'
-/** Idle connections of the pool when the query asked for one. */
-export const ATTR_DB_CLIENT_CONNECTION_POOL_IDLE = 'db.client.connection.pool.idle'
-/** Requests waiting for a connection (this one included) when the query asked for one. */
-export const ATTR_DB_CLIENT_CONNECTION_POOL_PENDING = 'db.client.connection.pool.pending_requests'
-/** The pool's maximum size. */
-export const ATTR_DB_CLIENT_CONNECTION_POOL_MAX = 'db.client.connection.pool.max'
-/** Prefix of `db.query.parameter.<index>` (opt-in; semconv postgresql §Spans). */
-export const ATTR_DB_QUERY_PARAMETER_PREFIX = 'db.query.parameter.'
-
 const DEFAULT_MAX_LENGTH = 4096
 /** Summaries longer than this stop growing (they are span names). */
 const MAX_SUMMARY = 255

@@ -2,8 +2,7 @@
  * Apollo Server 4/5 front door. Apollo runs parse, validate and execute itself and hands plugins
  * callbacks around them; resolvers find their operation through the request's context object.
  */
-import { activeContext, type Context, type Span } from '@threadline/core'
-import { SPAN_GRAPHQL_PARSE, SPAN_GRAPHQL_VALIDATE } from './attributes.js'
+import { activeContext, type Context, type Span, semconv } from '@threadline/core'
 import type { DocumentLike } from './document.js'
 import {
   type ExecutionResultLike,
@@ -64,10 +63,10 @@ export function threadlineApolloPlugin(options?: GraphQLTracingOptions): Threadl
       }
       return {
         async parsingDidStart() {
-          return phase(SPAN_GRAPHQL_PARSE, endParse)
+          return phase(semconv.SPAN_GRAPHQL_PARSE, endParse)
         },
         async validationDidStart() {
-          return phase(SPAN_GRAPHQL_VALIDATE, endValidate)
+          return phase(semconv.SPAN_GRAPHQL_VALIDATE, endValidate)
         },
         async executionDidStart(requestContext) {
           op = startOperation(

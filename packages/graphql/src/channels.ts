@@ -10,8 +10,7 @@
  */
 import type { AsyncLocalStorage } from 'node:async_hooks'
 import dc from 'node:diagnostics_channel'
-import { activeContext, type Context, ensureStarted, type Span } from '@threadline/core'
-import { SPAN_GRAPHQL_PARSE, SPAN_GRAPHQL_VALIDATE } from './attributes.js'
+import { activeContext, type Context, ensureStarted, type Span, semconv } from '@threadline/core'
 import type { DocumentLike } from './document.js'
 import {
   type ExecutionResultLike,
@@ -82,8 +81,8 @@ const phaseHandlers = (name: string, phase: 'parse' | 'validate', end: typeof en
   asyncEnd() {},
   error() {},
 })
-const parseHandlers = phaseHandlers(SPAN_GRAPHQL_PARSE, 'parse', endParse)
-const validateHandlers = phaseHandlers(SPAN_GRAPHQL_VALIDATE, 'validate', endValidate)
+const parseHandlers = phaseHandlers(semconv.SPAN_GRAPHQL_PARSE, 'parse', endParse)
+const validateHandlers = phaseHandlers(semconv.SPAN_GRAPHQL_VALIDATE, 'validate', endValidate)
 
 function startOperationStore(message: OperationMessage): Context {
   const ctx = activeContext()

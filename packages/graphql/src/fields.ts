@@ -5,21 +5,9 @@ import {
   exceptionAttributes,
   type Span,
   SpanStatusCode,
+  semconv,
   type Tracer,
 } from '@threadline/core'
-import {
-  ATTR_GRAPHQL_ERROR_PATH,
-  ATTR_GRAPHQL_FIELD_NAME,
-  ATTR_GRAPHQL_FIELD_PATH,
-  ATTR_GRAPHQL_FIELD_TYPE,
-  ATTR_GRAPHQL_PARENT_TYPE,
-  ATTR_GRAPHQL_RESOLVER_COUNT,
-  ATTR_GRAPHQL_RESOLVER_DURATION_MAX,
-  ATTR_GRAPHQL_RESOLVER_DURATION_P50,
-  ATTR_GRAPHQL_RESOLVER_DURATION_TOTAL,
-  ATTR_GRAPHQL_RESOLVER_ERROR_COUNT,
-  graphqlResolverSpanName,
-} from './attributes.js'
 
 /** The field a resolver belongs to. */
 export interface FieldInfo {
@@ -75,12 +63,12 @@ export class FieldSpan {
   constructor(tracer: Tracer, field: FieldInfo, key: string, parent: Context, merged: boolean) {
     this.key = key
     this.merged = merged
-    this.span = tracer.startSpan(graphqlResolverSpanName(field.parentType, field.fieldName), undefined, parent)
+    this.span = tracer.startSpan(semconv.graphqlResolverSpanName(field.parentType, field.fieldName), undefined, parent)
     this.span.setAttributes({
-      [ATTR_GRAPHQL_FIELD_NAME]: field.fieldName,
-      [ATTR_GRAPHQL_FIELD_PATH]: key,
-      [ATTR_GRAPHQL_FIELD_TYPE]: field.fieldType,
-      [ATTR_GRAPHQL_PARENT_TYPE]: field.parentType,
+      [semconv.ATTR_GRAPHQL_FIELD_NAME]: field.fieldName,
+      [semconv.ATTR_GRAPHQL_FIELD_PATH]: key,
+      [semconv.ATTR_GRAPHQL_FIELD_TYPE]: field.fieldType,
+      [semconv.ATTR_GRAPHQL_PARENT_TYPE]: field.parentType,
     })
     this.ctx = contextWithSpan(parent, this.span)
   }
@@ -113,7 +101,7 @@ export class FieldSpan {
 
   /** An exception event with the error's response path. */
   recordError(error: unknown, path: string): void {
-    this.span.addEvent('exception', { ...exceptionAttributes(error), [ATTR_GRAPHQL_ERROR_PATH]: path })
+    this.span.addEvent('exception', { ...exceptionAttributes(error), [semconv.ATTR_GRAPHQL_ERROR_PATH]: path })
     this.span.setStatus({ code: SpanStatusCode.ERROR, message: error instanceof Error ? error.message : String(error) })
   }
 
@@ -123,12 +111,12 @@ export class FieldSpan {
     this.closed = true
     if (this.merged) {
       this.span.setAttributes({
-        [ATTR_GRAPHQL_RESOLVER_COUNT]: this.count,
-        [ATTR_GRAPHQL_RESOLVER_DURATION_TOTAL]: round(this.total),
-        [ATTR_GRAPHQL_RESOLVER_DURATION_MAX]: round(this.max),
-        [ATTR_GRAPHQL_RESOLVER_DURATION_P50]: round(median(this.durations)),
+        [semconv.ATTR_GRAPHQL_RESOLVER_COUNT]: this.count,
+        [semconv.ATTR_GRAPHQL_RESOLVER_DURATION_TOTAL]: round(this.total),
+        [semconv.ATTR_GRAPHQL_RESOLVER_DURATION_MAX]: round(this.max),
+        [semconv.ATTR_GRAPHQL_RESOLVER_DURATION_P50]: round(median(this.durations)),
       })
-      if (this.errors) this.span.setAttribute(ATTR_GRAPHQL_RESOLVER_ERROR_COUNT, this.errors)
+      if (this.errors) this.span.setAttribute(semconv.ATTR_GRAPHQL_RESOLVER_ERROR_COUNT, this.errors)
     }
     this.span.end(this.inFlight > 0 || this.count === 0 ? undefined : epochMillis(this.lastEnd))
   }

@@ -20,13 +20,6 @@ import {
   spanFrom,
   withContext,
 } from '@threadline/core'
-import {
-  ATTR_GRAPHQL_ERROR_COUNT,
-  ATTR_GRAPHQL_ERROR_PATH,
-  graphqlVariableAttribute,
-  SPAN_GRAPHQL_PARSE,
-  SPAN_GRAPHQL_VALIDATE,
-} from './attributes.js'
 import { type DocumentLike, findOperation, sanitizeDocument } from './document.js'
 import { type FieldInfo, FieldSpan, pathStrings, type ResponsePath } from './fields.js'
 import type { ResolvedOptions } from './options.js'
@@ -138,7 +131,7 @@ export class OperationTrace {
       for (const name of options.allowedVariables) {
         const value = args.variables[name]
         if (value === undefined) continue
-        this.span.setAttribute(graphqlVariableAttribute(name), variableValue(value))
+        this.span.setAttribute(semconv.graphqlVariableAttribute(name), variableValue(value))
       }
     }
   }
@@ -221,7 +214,7 @@ export class OperationTrace {
       if (error !== undefined) recordError(this.span, error)
       if (errors?.length) {
         for (const e of errors) this.recordResponseError(e)
-        this.span.setAttribute(ATTR_GRAPHQL_ERROR_COUNT, errors.length)
+        this.span.setAttribute(semconv.ATTR_GRAPHQL_ERROR_COUNT, errors.length)
         this.span.setStatus({ code: SpanStatusCode.ERROR, message: errors[0]?.message })
       }
     }
@@ -248,7 +241,7 @@ export class OperationTrace {
     }
     target.addEvent('exception', {
       ...exceptionAttributes(error),
-      [ATTR_GRAPHQL_ERROR_PATH]: path,
+      [semconv.ATTR_GRAPHQL_ERROR_PATH]: path,
     })
   }
 
@@ -307,14 +300,14 @@ export function isPhaseTraced(ctx: Context, phase: 'parse' | 'validate'): boolea
 /** Runs a parse function in a `graphql.parse` span. */
 export function traceParse<R>(parse: () => R): R {
   const ctx = activeContext()
-  const span = startPhase(SPAN_GRAPHQL_PARSE, ctx)
+  const span = startPhase(semconv.SPAN_GRAPHQL_PARSE, ctx)
   return runPhase(span, ctx.setValue(PHASE_KEY, 'parse'), parse, endParse)
 }
 
 /** Runs a validate function in a `graphql.validate` span; returned errors are recorded. */
 export function traceValidate<R>(validate: () => R): R {
   const ctx = activeContext()
-  const span = startPhase(SPAN_GRAPHQL_VALIDATE, ctx)
+  const span = startPhase(semconv.SPAN_GRAPHQL_VALIDATE, ctx)
   return runPhase(span, ctx.setValue(PHASE_KEY, 'validate'), validate, endValidate)
 }
 
@@ -350,7 +343,7 @@ export function endValidate(span: Span, result: unknown, error: unknown): void {
   if (error !== undefined) recordError(span, error)
   else if (Array.isArray(result) && result.length > 0 && span.isRecording()) {
     for (const e of result as GraphQLErrorLike[]) span.addEvent('exception', exceptionAttributes(e))
-    span.setAttribute(ATTR_GRAPHQL_ERROR_COUNT, result.length)
+    span.setAttribute(semconv.ATTR_GRAPHQL_ERROR_COUNT, result.length)
     span.setStatus({ code: SpanStatusCode.ERROR, message: (result[0] as GraphQLErrorLike).message })
   }
   span.end()

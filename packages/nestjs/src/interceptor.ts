@@ -1,13 +1,6 @@
 import type { CallHandler, ExecutionContext, NestInterceptor } from '@nestjs/common'
-import { activeContext, contextWithSpan, recordError, SpanKind, withContext } from '@threadline/core'
+import { activeContext, contextWithSpan, recordError, SpanKind, semconv, withContext } from '@threadline/core'
 import type { Observable } from 'rxjs'
-import {
-  ATTR_NESTJS_CONTEXT_TYPE,
-  ATTR_NESTJS_CONTROLLER,
-  ATTR_NESTJS_HANDLER,
-  ATTR_NESTJS_TYPE,
-  NESTJS_TYPE_HANDLER,
-} from './attributes.js'
 import { observe } from './result.js'
 import { tracer } from './tracer.js'
 
@@ -26,10 +19,10 @@ export class TracingInterceptor implements NestInterceptor {
     const span = tracer.startSpan(`${controller}.${handler}`, {
       kind: SpanKind.INTERNAL,
       attributes: {
-        [ATTR_NESTJS_TYPE]: NESTJS_TYPE_HANDLER,
-        [ATTR_NESTJS_CONTEXT_TYPE]: type,
-        [ATTR_NESTJS_CONTROLLER]: controller,
-        [ATTR_NESTJS_HANDLER]: handler,
+        [semconv.ATTR_NESTJS_TYPE]: semconv.NESTJS_TYPE_HANDLER,
+        [semconv.ATTR_NESTJS_CONTEXT_TYPE]: type,
+        [semconv.ATTR_NESTJS_CONTROLLER]: controller,
+        [semconv.ATTR_NESTJS_HANDLER]: handler,
       },
     })
     if (!span.isRecording()) return next.handle()

@@ -6,15 +6,7 @@
  * is an INTERNAL span named by class.
  */
 import type { ArgumentsHost, CallHandler, ExecutionContext } from '@nestjs/common'
-import { contextWithSpan, recordError, type Span, SpanKind, withContext } from '@threadline/core'
-import {
-  ATTR_NESTJS_GUARD_REJECTED,
-  ATTR_NESTJS_TYPE,
-  NESTJS_TYPE_FILTER,
-  NESTJS_TYPE_GUARD,
-  NESTJS_TYPE_INTERCEPTOR,
-  NESTJS_TYPE_PIPE,
-} from './attributes.js'
+import { contextWithSpan, recordError, type Span, SpanKind, semconv, withContext } from '@threadline/core'
 import { describeRequest, noteError, type RequestTrace, traceOf } from './request.js'
 import { isClientError, observe } from './result.js'
 import { tracer } from './tracer.js'
@@ -57,7 +49,7 @@ function httpTrace(context: ArgumentsHost): RequestTrace | undefined {
 function startChild(trace: RequestTrace, name: string, type: string): Span {
   return tracer.startSpan(
     name,
-    { kind: SpanKind.INTERNAL, attributes: { [ATTR_NESTJS_TYPE]: type } },
+    { kind: SpanKind.INTERNAL, attributes: { [semconv.ATTR_NESTJS_TYPE]: type } },
     trace.handle.context,
   )
 }
@@ -76,11 +68,11 @@ function tracedGuard(fn: Method, name: string, spans: boolean): Method {
   return function (this: unknown, context: ExecutionContext) {
     const trace = httpTrace(context)
     if (!trace?.handle.recording) return canActivate.call(this, context)
-    const span = spans ? startChild(trace, name, NESTJS_TYPE_GUARD) : undefined
+    const span = spans ? startChild(trace, name, semconv.NESTJS_TYPE_GUARD) : undefined
     const settle = (failed: boolean, value: unknown, error: unknown) => {
       if (failed ? isClientError(error) : value === false) {
-        trace.handle.span.setAttribute(ATTR_NESTJS_GUARD_REJECTED, name)
-        span?.setAttribute(ATTR_NESTJS_GUARD_REJECTED, name)
+        trace.handle.span.setAttribute(semconv.ATTR_NESTJS_GUARD_REJECTED, name)
+        span?.setAttribute(semconv.ATTR_NESTJS_GUARD_REJECTED, name)
       }
       if (failed) noteError(trace, error)
       if (span) endChild(span, failed, error)
@@ -104,7 +96,7 @@ function tracedPipe(fn: Method, name: string): Method {
     // pipes get no ExecutionContext: the active span tells whether a request is traced
     const span = tracer.startSpan(name, {
       kind: SpanKind.INTERNAL,
-      attributes: { [ATTR_NESTJS_TYPE]: NESTJS_TYPE_PIPE },
+      attributes: { [semconv.ATTR_NESTJS_TYPE]: semconv.NESTJS_TYPE_PIPE },
     })
     if (!span.isRecording()) return transform.call(this, value, metadata)
     let result: unknown
@@ -128,7 +120,7 @@ function tracedInterceptor(fn: Method, name: string): Method {
   return function (this: unknown, context: ExecutionContext, next: CallHandler) {
     const trace = httpTrace(context)
     if (!trace?.handle.recording) return intercept.call(this, context, next)
-    const before = startChild(trace, name, NESTJS_TYPE_INTERCEPTOR)
+    const before = startChild(trace, name, semconv.NESTJS_TYPE_INTERCEPTOR)
     let beforeOpen = true
     let after: Span | undefined
     const endBefore = () => {
@@ -141,7 +133,7 @@ function tracedInterceptor(fn: Method, name: string): Method {
       handle: () => {
         endBefore()
         return observe(next.handle(), undefined, () => {
-          after = startChild(trace, `${name} (after)`, NESTJS_TYPE_INTERCEPTOR)
+          after = startChild(trace, `${name} (after)`, semconv.NESTJS_TYPE_INTERCEPTOR)
         })
       },
     }
@@ -171,7 +163,7 @@ function tracedFilter(fn: Method, name: string, spans: boolean): Method {
     // the exception this filter turns into a response is the request's error
     noteError(trace, exception)
     if (!spans) return catchFn.call(this, exception, host)
-    const span = startChild(trace, name, NESTJS_TYPE_FILTER)
+    const span = startChild(trace, name, semconv.NESTJS_TYPE_FILTER)
     let result: unknown
     try {
       result = withContext(contextWithSpan(trace.handle.context, span), () => catchFn.call(this, exception, host))

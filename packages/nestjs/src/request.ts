@@ -13,10 +13,10 @@ import {
   type ServerSpanHandle,
   type ServerSpanOptions,
   type Span,
+  semconv,
   startServerSpan,
   suppressTracing,
 } from '@threadline/core'
-import { ATTR_NESTJS_CONTROLLER, ATTR_NESTJS_HANDLER } from './attributes.js'
 import { isClientError } from './result.js'
 
 export interface RequestOptions {
@@ -77,8 +77,8 @@ export function describeRequest(context: ExecutionContext): RequestTrace | undef
   trace.described = true
   const { handle } = trace
   handle.setRoute(routeOf(req))
-  handle.span.setAttribute(ATTR_NESTJS_CONTROLLER, context.getClass()?.name)
-  handle.span.setAttribute(ATTR_NESTJS_HANDLER, context.getHandler()?.name)
+  handle.span.setAttribute(semconv.ATTR_NESTJS_CONTROLLER, context.getClass()?.name)
+  handle.span.setAttribute(semconv.ATTR_NESTJS_HANDLER, context.getHandler()?.name)
   return trace
 }
 

@@ -1,10 +1,4 @@
 import {
-  ATTR_DB_CLIENT_CONNECTION_POOL_IDLE,
-  ATTR_DB_CLIENT_CONNECTION_POOL_IN_USE,
-  ATTR_DB_CLIENT_CONNECTION_POOL_MAX,
-  ATTR_DB_CLIENT_CONNECTION_POOL_PENDING,
-  ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS,
-  ATTR_DB_QUERY_PARAMETER_PREFIX,
   activeContext,
   type Context,
   createContextKey,
@@ -385,7 +379,7 @@ function setStartAttributes(
   if (settings.recordParameters && q.query.values) {
     const values = q.query.values
     for (let k = 0; k < values.length; k++) {
-      span.setAttribute(`${ATTR_DB_QUERY_PARAMETER_PREFIX}${k}`, parameterText(values[k]))
+      span.setAttribute(`${semconv.ATTR_DB_QUERY_PARAMETER_PREFIX}${k}`, parameterText(values[k]))
     }
   }
   const pool = client[POOL_OF]
@@ -395,11 +389,14 @@ function setStartAttributes(
     if (checkout) {
       // the first query after a checkout carries how long it waited and what the pool looked like
       client[CHECKOUT] = undefined
-      span.setAttribute(ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS, checkout.waitMs)
-      span.setAttribute(ATTR_DB_CLIENT_CONNECTION_POOL_IN_USE, checkout.pool.totalCount - checkout.pool.idleCount)
-      span.setAttribute(ATTR_DB_CLIENT_CONNECTION_POOL_IDLE, checkout.pool.idleCount)
-      span.setAttribute(ATTR_DB_CLIENT_CONNECTION_POOL_PENDING, checkout.pool.waitingCount)
-      span.setAttribute(ATTR_DB_CLIENT_CONNECTION_POOL_MAX, checkout.pool.maxSize)
+      span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS, checkout.waitMs)
+      span.setAttribute(
+        semconv.ATTR_DB_CLIENT_CONNECTION_POOL_IN_USE,
+        checkout.pool.totalCount - checkout.pool.idleCount,
+      )
+      span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_IDLE, checkout.pool.idleCount)
+      span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_PENDING, checkout.pool.waitingCount)
+      span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_MAX, checkout.pool.maxSize)
     }
   }
   if (settings.queryHook) {
@@ -502,7 +499,7 @@ function checkoutFailed(pool: PgPool, pending: PendingPoolQuery, error: unknown)
   }
   setStartAttributes(span, q, info, {})
   span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_NAME, poolName(q.client))
-  span.setAttribute(ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS, TIME_ORIGIN + performance.now() - pending.startTime)
+  span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS, TIME_ORIGIN + performance.now() - pending.startTime)
   finish(span, q, error, undefined)
 }
 
