@@ -244,50 +244,57 @@ describe('large JSON answers', () => {
 const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..')
 const cli = join(packageDir, 'dist', 'cli.mjs')
 
-describe('the built package', () => {
-  it.runIf(existsSync(join(packageDir, 'dist', 'ui', 'index.html')))(
-    'serves the web UI from dist/ui and takes --slo flags and THREADLINE_SLO',
-    async () => {
-      const child = spawn(
-        process.execPath,
-        [
-          cli,
-          '--otlp-http-port',
-          '0',
-          '--otlp-grpc-port',
-          '0',
-          '--zipkin-port',
-          '0',
-          '--ui-port',
-          '0',
-          '--slo',
-          'GET /a=100ms@99%',
-          '--slo',
-          'b:GET /b=2s@90%',
-        ],
-        { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, THREADLINE_SLO: 'ignored=1ms@50%' } },
-      )
-      try {
-        const ui = await new Promise<string>((resolve, reject) => {
-          let out = ''
-          child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-            out += chunk
-            const match = /UI and query API\s+(\S+)/.exec(out)
-            if (match && out.includes('store')) resolve(match[1]!)
-          })
-          child.on('exit', (code) => reject(new Error(`threadline exited with ${code}: ${out}`)))
-        })
-        const page = await (await fetch(ui)).text()
-        expect(page).toContain('<title>Threadline</title>')
-        expect(page).not.toContain('The web UI is not built')
-        const status = (await (await fetch(`${ui}api/v1/status`)).json()) as { slos: unknown[] }
-        expect(status.slos).toEqual([
-          { operation: 'GET /a', thresholdUs: 100_000, target: 0.99 },
-          { service: 'b', operation: 'GET /b', thresholdUs: 2_000_000, target: 0.9 },
-        ])
-      } finally {
-        child.kill('SIGKILL')
-      }
-    },
+/** Starts the built CLI on free ports; resolves with the UI address once it listens. */
+function startCli(args: string[], env: Record<string, string> = {}) {
+  const child = spawn(
+    process.execPath,
+    [cli, '--otlp-http-port', '0', '--otlp-grpc-port', '0', '--zipkin-port', '0', '--ui-port', '0', ...args],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } },
   )
+  const ui = new Promise<string>((resolve, reject) => {
+    let out = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk
+      const match = /UI and query API\s+(\S+)/.exec(out)
+      if (match && out.includes('store')) resolve(match[1]!)
+    })
+    child.on('exit', (code) => reject(new Error(`threadline exited with ${code}: ${out}`)))
+  })
+  return { child, ui }
+}
+
+const built = existsSync(join(packageDir, 'dist', 'ui', 'index.html'))
+
+describe('the built package', () => {
+  it.runIf(built)('serves the web UI from dist/ui and takes repeated --slo flags over THREADLINE_SLO', async () => {
+    const { child, ui } = startCli(['--slo', 'GET /a=100ms@99%', '--slo', 'b:GET /b=2s@90%'], {
+      THREADLINE_SLO: 'ignored=1ms@50%',
+    })
+    try {
+      const base = await ui
+      const page = await (await fetch(base)).text()
+      expect(page).toContain('<title>Threadline</title>')
+      expect(page).not.toContain('The web UI is not built')
+      const status = (await (await fetch(`${base}api/v1/status`)).json()) as { slos: unknown[] }
+      expect(status.slos).toEqual([
+        { operation: 'GET /a', thresholdUs: 100_000, target: 0.99 },
+        { service: 'b', operation: 'GET /b', thresholdUs: 2_000_000, target: 0.9 },
+      ])
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
+
+  it.runIf(built)('reads comma-separated objectives from THREADLINE_SLO', async () => {
+    const { child, ui } = startCli([], { THREADLINE_SLO: 'GET /a=100ms@99%, POST /b=1s@95%' })
+    try {
+      const status = (await (await fetch(`${await ui}api/v1/status`)).json()) as { slos: unknown[] }
+      expect(status.slos).toEqual([
+        { operation: 'GET /a', thresholdUs: 100_000, target: 0.99 },
+        { operation: 'POST /b', thresholdUs: 1_000_000, target: 0.95 },
+      ])
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
 })

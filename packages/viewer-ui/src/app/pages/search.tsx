@@ -52,6 +52,8 @@ function apiQuery(params: URLSearchParams): string {
     minDuration: params.get('minDuration'),
     maxDuration: params.get('maxDuration'),
     error: params.get('error') === '1' ? 'true' : undefined,
+    // the viewer runs the same analysis and keeps only traces with this finding
+    finding: params.get('finding'),
     lookback: params.get('lookback') ?? '1h',
     limit: params.get('limit') ?? '50',
   })
@@ -115,9 +117,7 @@ export function SearchPage(props: { route: Route }) {
   })
 
   void findings
-  const shown = (traces ?? []).filter(
-    (t) => !findingFilter || findingsCache.get(t.traceId)?.types.includes(findingFilter),
-  )
+  const shown = traces ?? []
   const maxDuration = Math.max(1, ...shown.map((t) => t.durationUs))
 
   return (
