@@ -1,3 +1,4 @@
+import dc from 'node:diagnostics_channel'
 import { EventEmitter, once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
@@ -5,6 +6,7 @@ import { activeSpan, startSpan, trace, withoutSpan, withSpan } from './api.js'
 import {
   activeContext,
   bindContext,
+  bindContextToChannel,
   createContextKey,
   isTracingSuppressed,
   ROOT_CONTEXT,
@@ -139,5 +141,22 @@ describe('context', () => {
     const span = startSpan('manual')
     withSpan(span, () => expect(activeSpan()).toBe(span))
     span.end()
+  })
+})
+
+describe('bindContextToChannel', () => {
+  it('makes the transformed context active while a channel runs its stores, until unbound', () => {
+    const key = createContextKey('test-channel-message')
+    const channel = dc.tracingChannel<unknown, { id: number }>('threadline:test:bind-context')
+    const seen: unknown[] = []
+    const unbind = bindContextToChannel(channel.start, (message) => activeContext().setValue(key, message.id))
+
+    channel.start.runStores({ id: 1 }, () => seen.push(activeContext().getValue(key)))
+    channel.traceSync(() => seen.push(activeContext().getValue(key)), { id: 2 })
+    expect(activeContext().getValue(key)).toBeUndefined()
+
+    unbind()
+    channel.traceSync(() => seen.push(activeContext().getValue(key)), { id: 3 })
+    expect(seen).toEqual([1, 2, undefined])
   })
 })

@@ -124,6 +124,27 @@ export function withContext<A extends unknown[], R>(ctx: Context, fn: (...args: 
   return storage.run(ctx, fn, ...args)
 }
 
+/** The part of a `diagnostics_channel` channel that carries a store (e.g. a TracingChannel's `start`). */
+export interface StoreChannel<Message> {
+  bindStore(store: AsyncLocalStorage<Context>, transform?: (message: Message) => Context): void
+  unbindStore(store: AsyncLocalStorage<Context>): boolean
+}
+
+/**
+ * Makes the context `transform` returns for a message the active one while the publisher runs
+ * `channel.runStores(message, fn)` (Node's `bindStore`), without handing out core's storage.
+ * Returns a function that unbinds it.
+ */
+export function bindContextToChannel<Message>(
+  channel: StoreChannel<Message>,
+  transform: (message: Message) => Context,
+): () => void {
+  channel.bindStore(storage, transform)
+  return () => {
+    channel.unbindStore(storage)
+  }
+}
+
 const SUPPRESS_KEY = createContextKey('suppress-tracing')
 
 /** Runs `fn` with tracing suppressed: spans started inside it are not recorded (the SDK's own I/O). */

@@ -14,10 +14,12 @@ export { epochMicros, epochMillis, epochNanos, type TimeInput } from './clock.js
 export {
   activeContext,
   bindContext,
+  bindContextToChannel,
   type Context,
   createContextKey,
   isTracingSuppressed,
   ROOT_CONTEXT,
+  type StoreChannel,
   suppressTracing,
   withContext,
 } from './context.js'

@@ -8,9 +8,8 @@
  * bench/graphql.bench.mjs. The schema's user resolvers are wrapped instead (`instrumentSchema`,
  * once per schema, at its first execution), and default resolvers cost nothing.
  */
-import type { AsyncLocalStorage } from 'node:async_hooks'
 import dc from 'node:diagnostics_channel'
-import { activeContext, type Context, ensureStarted, type Span, semconv } from '@threadline/core'
+import { activeContext, bindContextToChannel, type Context, ensureStarted, type Span, semconv } from '@threadline/core'
 import type { DocumentLike } from './document.js'
 import {
   type ExecutionResultLike,
@@ -48,21 +47,11 @@ const validateChannel = dc.tracingChannel<unknown, PhaseMessage & object>('graph
 const executeChannel = dc.tracingChannel<unknown, OperationMessage>('graphql:execute')
 const subscribeChannel = dc.tracingChannel<unknown, OperationMessage>('graphql:subscribe')
 
-/**
- * Core's async context storage, shared process-wide under this symbol (see core's context.ts):
- * binding it to a channel's `start` makes our span the active one inside graphql's call.
- */
-function contextStorage(): AsyncLocalStorage<Context> {
-  const shared = (globalThis as Record<symbol, { storage: AsyncLocalStorage<Context> } | undefined>)[
-    Symbol.for('threadline.core.context.v1')
-  ]
-  if (!shared) throw new Error('TL_ERR_GRAPHQL_CORE: @threadline/core did not set up its context storage')
-  return shared.storage
-}
-
 let userOptions: GraphQLTracingOptions = {}
 let options: ResolvedOptions = resolveOptions()
 let subscribed = false
+/** Unbinds core's context from the execute and subscribe channels (set while subscribed). */
+let unbindStores: (() => void)[] = []
 
 /** `end` fires once for a sync call (with result or error) and before `asyncEnd` for a promise. */
 function settled(message: { error?: unknown; result?: unknown }): boolean {
@@ -129,12 +118,14 @@ export function instrumentGraphql(given: GraphQLTracingOptions = {}): () => void
   ensureStarted()
   if (subscribed) return uninstrumentGraphql
   subscribed = true
-  const storage = contextStorage()
   parseChannel.subscribe(parseHandlers)
   validateChannel.subscribe(validateHandlers)
-  executeChannel.start.bindStore(storage, startOperationStore as (message: unknown) => Context)
+  // binding core's context to `start` makes the operation span the active one inside graphql's call
+  unbindStores = [
+    bindContextToChannel(executeChannel.start, startOperationStore),
+    bindContextToChannel(subscribeChannel.start, startOperationStore),
+  ]
   executeChannel.subscribe(operationHandlers)
-  subscribeChannel.start.bindStore(storage, startOperationStore as (message: unknown) => Context)
   subscribeChannel.subscribe(operationHandlers)
   return uninstrumentGraphql
 }
@@ -142,11 +133,10 @@ export function instrumentGraphql(given: GraphQLTracingOptions = {}): () => void
 function uninstrumentGraphql(): void {
   if (!subscribed) return
   subscribed = false
-  const storage = contextStorage()
   parseChannel.unsubscribe(parseHandlers)
   validateChannel.unsubscribe(validateHandlers)
-  executeChannel.start.unbindStore(storage)
+  for (const unbind of unbindStores) unbind()
+  unbindStores = []
   executeChannel.unsubscribe(operationHandlers)
-  subscribeChannel.start.unbindStore(storage)
   subscribeChannel.unsubscribe(operationHandlers)
 }
