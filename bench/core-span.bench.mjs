@@ -6,10 +6,10 @@ import { context as otelContext, trace as otelTrace } from '@opentelemetry/api'
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
 import {
   AlwaysOffSampler,
+  AlwaysOnSampler,
   BasicTracerProvider,
   BatchSpanProcessor as OtelBatch,
   ParentBasedSampler,
-  AlwaysOnSampler,
 } from '@opentelemetry/sdk-trace-base'
 import * as tl from '../packages/core/dist/index.mjs'
 
@@ -44,7 +44,9 @@ function threadlineRun(n) {
 otelContext.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
 const otelProvider = new BasicTracerProvider({
   sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-  spanProcessors: [new OtelBatch(otelDiscard, { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 5000 })],
+  spanProcessors: [
+    new OtelBatch(otelDiscard, { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 5000 }),
+  ],
 })
 const otelTracer = otelProvider.getTracer('bench')
 const otelOffTracer = new BasicTracerProvider({ sampler: new AlwaysOffSampler() }).getTracer('bench')
@@ -120,10 +122,15 @@ const rows = [
   row('OpenTelemetry 2.x (unsampled)', results.otelUnsampled),
   row('no-op API (floor: loop + calls)', results.noop),
 ]
-console.log(`CPU time per span: start child of active span + 5 attributes + end + batch enqueue; ${SPANS} spans x ${ROUNDS} rounds, medians`)
+console.log(
+  `CPU time per span: start child of active span + 5 attributes + end + batch enqueue; ${SPANS} spans x ${ROUNDS} rounds, medians`,
+)
 console.log('condition                        ns/span   heap bytes/span')
-for (const r of rows) console.log(`${r.label.padEnd(32)} ${r.ns.toFixed(0).padStart(7)}   ${r.bytes.toFixed(0).padStart(8)}`)
-console.log(`ratio OpenTelemetry / Threadline (sampled):   ${(rows[1].ns / rows[0].ns).toFixed(1)}x time, ${(rows[1].bytes / Math.max(1, rows[0].bytes)).toFixed(1)}x heap`)
+for (const r of rows)
+  console.log(`${r.label.padEnd(32)} ${r.ns.toFixed(0).padStart(7)}   ${r.bytes.toFixed(0).padStart(8)}`)
+console.log(
+  `ratio OpenTelemetry / Threadline (sampled):   ${(rows[1].ns / rows[0].ns).toFixed(1)}x time, ${(rows[1].bytes / Math.max(1, rows[0].bytes)).toFixed(1)}x heap`,
+)
 console.log(`ratio OpenTelemetry / Threadline (unsampled): ${(rows[3].ns / rows[2].ns).toFixed(1)}x time`)
 await tl.shutdown(100)
 await otelProvider.shutdown()

@@ -13,9 +13,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
 const BATCH = 512
-// biome-ignore lint/suspicious/noUndeclaredEnvVars: a knob for running this benchmark by hand, not a turbo input
 const SPANS = Number(process.env.VIEWER_BENCH_SPANS ?? 1_000_000)
-// biome-ignore lint/suspicious/noUndeclaredEnvVars: as above
 const SQLITE_SPANS = Number(process.env.VIEWER_BENCH_SQLITE_SPANS ?? SPANS)
 const IN_FLIGHT = 4
 

@@ -80,7 +80,9 @@ function claim(port, what) {
     server.once('error', (error) =>
       reject(
         error.code === 'EADDRINUSE'
-          ? new Error(`port ${port} (${what}) is already in use: stop whatever listens there, or run with --random-ports`)
+          ? new Error(
+              `port ${port} (${what}) is already in use: stop whatever listens there, or run with --random-ports`,
+            )
           : error,
       ),
     )
@@ -207,7 +209,9 @@ try {
     ['gateway', 'gateway/index.mjs'],
   ]) {
     const child = startService(name, entry, { ...common, PORT: String(ports[name]) })
-    await step(`${name.padEnd(7)} on ${base(ports[name])}`, () => waitHealthy(name, `${base(ports[name])}/health`, child))
+    await step(`${name.padEnd(7)} on ${base(ports[name])}`, () =>
+      waitHealthy(name, `${base(ports[name])}/health`, child),
+    )
   }
   if (!args['no-traffic']) startTraffic(base(ports.gateway))
 
@@ -215,7 +219,9 @@ try {
   console.log('')
   if (uiUrl) console.log(`  Threadline viewer:  ${uiUrl}`)
   console.log(`  Try:                curl ${base(ports.gateway)}/orders/7`)
-  console.log(`\n${args['no-traffic'] ? 'No traffic generator (--no-traffic).' : 'Sending a little traffic every 400 ms.'} Ctrl-C stops everything.`)
+  console.log(
+    `\n${args['no-traffic'] ? 'No traffic generator (--no-traffic).' : 'Sending a little traffic every 400 ms.'} Ctrl-C stops everything.`,
+  )
   if (args['ready-json']) {
     console.log(
       `THREADLINE_DEMO_READY ${JSON.stringify({

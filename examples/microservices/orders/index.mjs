@@ -47,7 +47,11 @@ router.get('/orders/:id', async (ctx) => {
   const products = items.length ? await priceItems(items.map((i) => i.product_id)) : new Map()
   ctx.body = {
     ...rows[0],
-    items: items.map((i) => ({ ...i, name: products.get(i.product_id)?.name, price: products.get(i.product_id)?.price })),
+    items: items.map((i) => ({
+      ...i,
+      name: products.get(i.product_id)?.name,
+      price: products.get(i.product_id)?.price,
+    })),
   }
 })
 
@@ -83,7 +87,10 @@ router.post('/orders', async (ctx) => {
         item.qty,
         Math.round(products.get(Number(item.productId)).price * 100),
       ])
-      await client.query('UPDATE stock SET available = available - $1 WHERE product_id = $2', [item.qty, item.productId])
+      await client.query('UPDATE stock SET available = available - $1 WHERE product_id = $2', [
+        item.qty,
+        item.productId,
+      ])
     }
     await client.query('COMMIT')
     ctx.status = 201

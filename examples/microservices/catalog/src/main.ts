@@ -55,7 +55,10 @@ class CatalogController {
 @Module({
   imports: [TracingModule.forRoot({ serviceName: 'catalog', ignore: ['/health'] })],
   controllers: [CatalogController],
-  providers: [ProductsService, { provide: POOL, useFactory: () => new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 5 }) }],
+  providers: [
+    ProductsService,
+    { provide: POOL, useFactory: () => new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 5 }) },
+  ],
 })
 class AppModule {}
 
