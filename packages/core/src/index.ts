@@ -45,6 +45,7 @@ export {
   isIgnoredPath,
   type ServerSpanHandle,
   type ServerSpanOptions,
+  serverRequestFrom,
   startServerSpan,
 } from './http/server.js'
 export { type IdGenerator, randomIdGenerator } from './ids.js'

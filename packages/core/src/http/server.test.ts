@@ -1,12 +1,18 @@
 import { createServer, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { activeSpan } from '../api.js'
+import { activeSpan, trace } from '../api.js'
 import { MemoryExporter } from '../export/memory.js'
 import { init, shutdown } from '../sdk.js'
 import { type ReadableSpan, SpanKind, SpanStatusCode } from '../span.js'
 import { getTracer } from '../tracer.js'
-import { isIgnoredPath, type ServerSpanOptions, startServerSpan } from './server.js'
+import {
+  isIgnoredPath,
+  type ServerSpanHandle,
+  type ServerSpanOptions,
+  serverRequestFrom,
+  startServerSpan,
+} from './server.js'
 
 const exporter = new MemoryExporter()
 const tracer = getTracer('server-test')
@@ -148,5 +154,43 @@ describe('startServerSpan', () => {
     expect(isIgnoredPath('/health?x=1', ['/health'])).toBe(true)
     expect(isIgnoredPath('/metrics/a', [/^\/metrics/])).toBe(true)
     expect(isIgnoredPath('/users', ['/health'])).toBe(false)
+  })
+})
+
+describe('serverRequestFrom', () => {
+  it('finds the request’s handle from code deeper in the request, not outside it or when unsampled', async () => {
+    const seen: Array<{ handle: ServerSpanHandle; found: unknown; nested: unknown }> = []
+    const local = createServer((req, res) => {
+      const handle = startServerSpan(req, res, { tracer })
+      handle.run(() => {
+        // a child span is active here, as in a GraphQL resolver or a Nest handler
+        trace('child', async () => {
+          await new Promise((r) => setImmediate(r))
+          const found = serverRequestFrom()
+          found?.onEnd((span) => span.updateName('POST /graphql query GetUser'))
+          seen.push({ handle, found, nested: serverRequestFrom(handle.context) })
+          res.end('ok')
+        })
+      })
+    })
+    await new Promise<void>((r) => local.listen(0, '127.0.0.1', r))
+    const url = `http://127.0.0.1:${(local.address() as AddressInfo).port}/graphql`
+    try {
+      await (await fetch(url, { method: 'POST' })).text()
+      const server = (await spans(2)).find((s) => s.kind === SpanKind.SERVER)
+      expect(seen[0]?.found).toBe(seen[0]?.handle)
+      expect(seen[0]?.nested).toBe(seen[0]?.handle)
+      expect(server?.name).toBe('POST /graphql query GetUser')
+      expect(serverRequestFrom()).toBeUndefined()
+
+      await (
+        await fetch(url, { headers: { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-00' } })
+      ).text()
+      expect(seen[1]?.handle.recording).toBe(false)
+      expect(seen[1]?.found).toBeUndefined()
+    } finally {
+      local.closeAllConnections()
+      await new Promise((r) => local.close(r))
+    }
   })
 })

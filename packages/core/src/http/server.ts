@@ -6,7 +6,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { extract } from '../api.js'
-import { type Context, withContext } from '../context.js'
+import { activeContext, type Context, createContextKey, withContext } from '../context.js'
 import {
   ATTR_CLIENT_ADDRESS,
   ATTR_ERROR_TYPE,
@@ -76,6 +76,17 @@ export interface ServerSpanHandle {
   run<R>(fn: () => R): R
 }
 
+const SERVER_REQUEST_KEY = createContextKey('http.server-request')
+
+/**
+ * The server span handle of the request `ctx` belongs to (the active context by default), for
+ * code deeper in the request (a GraphQL plugin) that adds to the SERVER span. Undefined outside a
+ * traced request, and for a request that is not sampled.
+ */
+export function serverRequestFrom(ctx: Context = activeContext()): ServerSpanHandle | undefined {
+  return ctx.getValue(SERVER_REQUEST_KEY) as ServerSpanHandle | undefined
+}
+
 /** `error.type` for a request whose connection closed before the response finished. */
 export const ERROR_TYPE_ABORTED = 'aborted'
 
@@ -119,16 +130,19 @@ class RecordedRequest implements ServerSpanHandle {
   private hasError = false
   private endHooks: Array<(span: Span) => void> | undefined
   private ended = false
+  /** The server span's context, with this handle in it (see `serverRequestFrom`). */
+  readonly context: Context
 
   constructor(
     readonly span: Span,
-    readonly context: Context,
-    private readonly req: IncomingMessage,
+    context: Context,
+    req: IncomingMessage,
     private readonly res: ServerResponse,
     private readonly method: string,
     original: string | undefined,
     private readonly options: ServerSpanOptions,
   ) {
+    this.context = context.setValue(SERVER_REQUEST_KEY, this)
     setRequestAttributes(span, req, method, original, options)
     // hot path: one listener. A response always emits 'close' (a tick after 'finish' when it
     // completed); unfinished at 'close' means the connection went away first.
