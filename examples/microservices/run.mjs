@@ -116,7 +116,9 @@ function startService(name, entry, env) {
     stream.on('data', (chunk) => {
       const lines = (rest + chunk).split('\n')
       rest = lines.pop()
-      for (const line of lines) if (line.trim() && !args['ready-json']) out.write(`  [${name}] ${line}\n`)
+      // with --ready-json (tests) only the services' errors are shown, so the ready line stays easy to find
+      for (const line of lines)
+        if (line.trim() && (out === process.stderr || !args['ready-json'])) out.write(`  [${name}] ${line}\n`)
     })
   }
   prefix(child.stdout, process.stdout)

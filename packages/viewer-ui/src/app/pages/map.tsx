@@ -56,7 +56,7 @@ export function MapPage(props: { route: Route }) {
 
   const windowSeconds = data ? Math.max(1, (data.endUs - data.startUs) / 1e6) : 1
   const edgeLabel = (e: DependencyEdge) => [
-    `${e.callCount} calls · ${formatRate(e.callCount / windowSeconds)}`,
+    `${e.callCount} ${e.callCount === 1 ? 'call' : 'calls'} · ${formatRate(e.callCount / windowSeconds)}`,
     `${formatPercent(e.callCount ? e.errorCount / e.callCount : 0)} errors${e.p95Us !== undefined ? ` · p95 ${formatDuration(e.p95Us)}` : ''}`,
   ]
 
