@@ -12,7 +12,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 const here = dirname(fileURLToPath(import.meta.url))
 const root = join(here, '..', '..', '..')
-const images = join(root, 'docs', 'images')
+// Screenshots go to test-artifacts/; UPDATE_SCREENSHOTS=1 writes the README's copies in docs/images.
+const images = process.env.UPDATE_SCREENSHOTS ? join(root, 'docs', 'images') : join(root, 'test-artifacts', 'demo')
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
 const NODE = existsSync(join(root, 'node_modules', '.bin', 'node'))
   ? join(root, 'node_modules', '.bin', 'node')
