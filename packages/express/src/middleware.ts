@@ -99,7 +99,6 @@ function safeTest(fn: (req: Request) => boolean, req: Request): boolean {
 
 /** Per-request route state, read by the `baseUrl` / `route` accessors below. */
 interface RouteState {
-  handle: ServerSpanHandle
   /** Template of the current baseUrl (`/tenants/:tenant`). */
   template: string
   /** The full route template last dispatched to. */
@@ -112,8 +111,16 @@ const BASE_URL_VALUE = Symbol('threadline.express.baseUrl')
 const ROUTE_VALUE = Symbol('threadline.express.routeValue')
 type RoutedRequest = Request & { [STATE]?: RouteState; [BASE_URL_VALUE]?: unknown; [ROUTE_VALUE]?: unknown }
 
+/**
+ * The matched route's template; else, when a middleware mounted on a path answered
+ * (`app.use('/graphql', yoga)`), that mount's template. Never for a 404: the path did not exist.
+ */
 function routeOf(req: Request): string | undefined {
-  return (req as RoutedRequest)[STATE]?.full
+  const state = (req as RoutedRequest)[STATE]
+  if (!state) return undefined
+  if (state.full) return state.full
+  // the router restores baseUrl when a mount calls next(), so a template left here answered
+  return state.template && req.res?.statusCode !== 404 ? state.template : undefined
 }
 
 // `req.baseUrl` and `req.route` as accessors that keep Express's values and, on a traced request,
@@ -148,7 +155,6 @@ const ROUTE: PropertyDescriptor = {
     if (!state || !value || typeof value !== 'object') return
     const path = renderPath(value.path)
     state.full = state.template && path === '/' ? state.template : state.template + path
-    state.handle.setRoute(state.full)
   },
 }
 
@@ -163,7 +169,8 @@ const preparedPrototypes = new WeakSet<object>()
 function trackRoute(req: Request, handle: ServerSpanHandle, perRequest: boolean): void {
   const r = req as RoutedRequest
   const baseUrl = typeof req.baseUrl === 'string' ? req.baseUrl : ''
-  r[STATE] = { handle, template: baseUrl, full: undefined, mounts: undefined }
+  r[STATE] = { template: baseUrl, full: undefined, mounts: undefined }
+  handle.setRoute(() => routeOf(req))
   // hot path: the accessors live once on this app's own `app.request` object (never Express's
   // module prototypes), not on every request: Object.defineProperty on a request costs ~4 µs
   // (it turns the object into a slow dictionary), measured with two properties on an IncomingMessage.

@@ -55,6 +55,14 @@ describe.each(cases)('%s: span names follow the route template', (label, express
     server.get(v5 ? '/posts{/:slug}' : '/posts/:slug?', (_req, res) => {
       res.send('post')
     })
+    // middleware mounted on a path, not a route (`app.use('/graphql', yoga)`)
+    server.use('/graphql', (_req, res) => {
+      res.json({ data: null })
+    })
+    server.use('/shops/:shop/graphql', (_req, res) => {
+      res.json({ data: null })
+    })
+    server.use('/pass', (_req, _res, next) => next())
     server.get('/skip/:id', (_req, _res, next) => next())
     server.get('/skip/:id', (_req, res) => {
       res.send('second')
@@ -74,6 +82,10 @@ describe.each(cases)('%s: span names follow the route template', (label, express
     ['GET', '/two', 'GET /one,/two', '/one,/two'],
     ['GET', '/skip/1', 'GET /skip/:id', '/skip/:id'],
     ['HEAD', '/users/42', 'HEAD /users/:id', '/users/:id'],
+    ['POST', '/graphql', 'POST /graphql', '/graphql'],
+    ['GET', '/graphql?query=%7Bhello%7D', 'GET /graphql', '/graphql'],
+    ['POST', '/shops/acme/graphql', 'POST /shops/:shop/graphql', '/shops/:shop/graphql'],
+    ['GET', '/pass/through', 'GET', undefined],
     ['GET', '/nowhere/at/all', 'GET', undefined],
     ['OPTIONS', '/users/42', 'OPTIONS', undefined],
   ]
