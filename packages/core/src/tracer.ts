@@ -102,7 +102,12 @@ export class Tracer implements SpanOwner {
     if (result.decision === SamplingDecision.NOT_RECORD) {
       // hot path: an unsampled child of an unsampled parent re-uses the parent's context (no id,
       // no allocation but the span); nothing records either span, and downstream sees the same decision.
-      if (validParent && !parent.isRemote && !(parent.traceFlags & TraceFlags.SAMPLED) && traceState === parent.traceState) {
+      if (
+        validParent &&
+        !parent.isRemote &&
+        !(parent.traceFlags & TraceFlags.SAMPLED) &&
+        traceState === parent.traceState
+      ) {
         return new NonRecordingSpan(parent)
       }
       return new NonRecordingSpan({ traceId, spanId: ids.generateSpanId(), traceFlags: random, traceState })
