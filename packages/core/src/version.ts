@@ -1,2 +1,2 @@
-// Kept in step with package.json by the build (see scripts/sync-version.mjs).
+// Kept in step with package.json by `npm run version` (scripts/sync-version.mjs), checked by a test.
 export const VERSION = '0.1.0'
