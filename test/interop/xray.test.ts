@@ -150,7 +150,7 @@ describe('Threadline (xray) ⇄ AWS X-Ray SDK', () => {
     })
     expect(segmentFields(aSegment)).toEqual(segmentFields(mid))
     // Known differences: the SDK keeps the query string in a segment's URL, Threadline leaves it out
-    // (query values may be sensitive; it is in metadata as url.query); see the it.fails below for user_agent.
+    // (query values may be sensitive; it is in metadata as url.query); user_agent is compared in its own test below.
     expect(mid.http?.request?.url).toMatch(/\/mid\?rid=x\d+$/)
     expect(aSegment.http?.request?.url).toBe(`${threadlineA.url}/a`)
     expect(aSegment.name).toBe('threadline') // service.name, as the SDK names segments after the service
@@ -176,24 +176,54 @@ describe('Threadline (xray) ⇄ AWS X-Ray SDK', () => {
     expect(clientSub.type).toBe('subsegment')
   })
 
-  // core: the server span records no `user_agent.original` (HTTP semconv: recommended), so the
-  // segment has no http.request.user_agent where the SDK writes the caller's User-Agent.
-  it.fails('writes http.request.user_agent in a segment as the SDK does', async () => {
+  // The same incoming request, with the same User-Agent, to a segment of each writer: the SDK's
+  // /start (a new trace) and Threadline's /a (a new trace, which then crosses the SDK's /mid to /b).
+  // The SDK's captured http client sends no User-Agent, so the segments it calls (Threadline's /a
+  // and /b in the first test) rightly have none: compare like with like.
+  it('writes http.request.user_agent (and client_ip) in a segment as the SDK does', async () => {
     startThreadline()
-    const rid = nextRid()
-    await (await fetch(`${xray.url}/start?rid=${rid}`)).text()
-    const { a } = await waitFor(
+    const agent = 'interop-probe/1.0 (+threadline)'
+    const rid1 = nextRid()
+    await (await fetch(`${xray.url}/start?rid=${rid1}`, { headers: { 'user-agent': agent } })).text()
+    const first = await waitFor(
       () => exporter.getFinishedSpans(),
       (s) => s.length === 3,
     ).then(threadlineSpans)
-    const tid = a.spanContext().traceId
-    const docs = await waitFor(
-      () => inTrace(`1-${tid.slice(0, 8)}-${tid.slice(8)}`),
+    const tid1 = first.a.spanContext().traceId
+    const sdkDocs = await waitFor(
+      () => inTrace(`1-${tid1.slice(0, 8)}-${tid1.slice(8)}`),
       (d) => d.length === 7,
     )
-    const sdkAgent = sdkSegment(docs, '/mid').http?.request?.user_agent
-    expect(sdkAgent).toBe('node')
-    expect(byId(docs, a.spanContext().spanId).http?.request?.user_agent).toBe(sdkAgent)
+    const sdkStart = sdkSegment(sdkDocs, '/start')
+    expect(sdkStart.http?.request?.user_agent).toBe(agent)
+
+    exporter.reset()
+    const rid2 = nextRid()
+    const res = await fetch(`${threadlineA.url}/a?rid=${rid2}`, { headers: { 'user-agent': agent } })
+    expect(await res.text()).toBe('ok')
+    const { a, b } = await waitFor(
+      () => exporter.getFinishedSpans(),
+      (s) => s.length === 3,
+    ).then(threadlineSpans)
+    expect(a.parentSpanContext).toBeUndefined()
+    expect(a.attributes['user_agent.original']).toBe(agent)
+    const tid2 = a.spanContext().traceId
+    // Threadline's /a segment, its client subsegment, the SDK's /mid (+ nested call), Threadline's /b
+    const docs = await waitFor(
+      () => inTrace(`1-${tid2.slice(0, 8)}-${tid2.slice(8)}`),
+      (d) => d.length === 5,
+    )
+    const aSegment = byId(docs, a.spanContext().spanId)
+    const request = (d: XrayDocument) => ({
+      user_agent: d.http?.request?.user_agent,
+      client_ip: d.http?.request?.client_ip,
+    })
+    expect(request(aSegment)).toEqual(request(sdkStart))
+    expect(request(aSegment)).toEqual({ user_agent: agent, client_ip: '127.0.0.1' })
+    // the next hop: Threadline A calls the SDK with fetch, whose User-Agent the SDK records…
+    expect(sdkSegment(docs, '/mid').http?.request?.user_agent).toBe('node')
+    // …and the SDK's client sends none, so neither writer invents one for /b
+    expect(byId(docs, b.spanContext().spanId).http?.request).not.toHaveProperty('user_agent')
   })
 
   it.each([404, 429, 500, 503])(

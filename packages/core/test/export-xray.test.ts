@@ -62,6 +62,7 @@ function xraySpans() {
     'http.response.status_code': 503,
     'url.full': 'http://api/users/1',
     'client.address': '10.1.2.3',
+    'user_agent.original': 'curl/8.5.0',
   })
   server.recordException(new TypeError('boom'))
   server.setStatus({ code: SpanStatusCode.ERROR, message: 'Service Unavailable' })
@@ -132,7 +133,10 @@ describe('X-Ray daemon exporter', () => {
       name: 'checkout',
       parent_id: '00f067aa0ba902b7',
       fault: true,
-      http: { request: { method: 'GET', url: 'http://api/users/1', client_ip: '10.1.2.3' }, response: { status: 503 } },
+      http: {
+        request: { method: 'GET', url: 'http://api/users/1', client_ip: '10.1.2.3', user_agent: 'curl/8.5.0' },
+        response: { status: 503 },
+      },
     })
     expect(segment.type).toBeUndefined()
     expect(segment.annotations).toMatchObject({ http_route: '/users/:id', http_response_status_code: 503 })
