@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { histogram, parseSlo, percentile, percentiles, sloReport } from './percentiles.js'
+import { histogram, parseSlo, percentile, percentiles, sloReport, sloReportFromCounts } from './percentiles.js'
 
 describe('percentiles', () => {
   it('uses nearest rank', () => {
@@ -23,6 +23,8 @@ describe('percentiles', () => {
     const report = sloReport(durations, 200_000, 0.99)
     expect(report).toMatchObject({ total: 100, breaches: 2, breachRate: 0.02, met: false })
     expect(report.burnRate).toBeCloseTo(2)
+    expect(sloReportFromCounts(100, 2, 200_000, 0.99)).toEqual(report)
+    expect(sloReportFromCounts(0, 0, 200_000, 0.99)).toMatchObject({ breachRate: 0, met: true })
     expect(parseSlo('GET /orders/:id=200ms@99%')).toEqual({
       operation: 'GET /orders/:id',
       thresholdUs: 200_000,

@@ -70,9 +70,13 @@ export interface SloReport {
 }
 
 export function sloReport(durationsUs: readonly number[], thresholdUs: number, target: number): SloReport {
-  const total = durationsUs.length
   let breaches = 0
   for (const d of durationsUs) if (d > thresholdUs) breaches++
+  return sloReportFromCounts(durationsUs.length, breaches, thresholdUs, target)
+}
+
+/** The same report from counts alone: `breaches` of `total` requests took longer than `thresholdUs`. */
+export function sloReportFromCounts(total: number, breaches: number, thresholdUs: number, target: number): SloReport {
   const breachRate = total ? breaches / total : 0
   const allowed = Math.max(1e-9, 1 - target)
   return {

@@ -53,6 +53,21 @@ export interface OperationRed {
   buckets: (RedFigures & { startUs: number; endUs: number })[]
 }
 
+/** `/api/v1/operations/durations`: span durations of one operation (newest first, at most `limit`). */
+export interface OperationDurations {
+  service: string
+  operation: string
+  spanKind?: string
+  startUs: number
+  endUs: number
+  /** Matching spans in the window; `durationsUs` holds the newest of them. */
+  total: number
+  durationsUs: number[]
+  /** With `threshold=`: the threshold in µs and how many of all `total` spans took longer. */
+  thresholdUs?: number
+  breaches?: number
+}
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
@@ -104,6 +119,8 @@ export const api = {
       nodes: { name: string; kind: 'service' | 'database' }[]
       edges: DependencyEdge[]
     }>(`/api/v1/dependencies${query}`, signal),
+  durations: (query: string, signal?: AbortSignal) =>
+    get<OperationDurations>(`/api/v1/operations/durations${query}`, signal),
   red: (query: string, signal?: AbortSignal) =>
     get<{ startUs: number; endUs: number; operations: OperationRed[] }>(`/api/v1/red${query}`, signal),
 }

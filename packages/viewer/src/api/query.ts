@@ -17,6 +17,8 @@ export interface StatusSource {
 /** With `finding=`, the newest this-many times `limit` matching traces are analysed (at most MAX_SCANNED). */
 const FINDING_SCAN_FACTOR = 10
 const MAX_SCANNED = 2000
+/** `/operations/durations` returns at most this many durations (the newest spans'). */
+const MAX_DURATIONS = 10_000
 
 /**
  * Threadline's query API (`/api/v1/…`), documented in the package README. Returns undefined for
@@ -83,6 +85,28 @@ function route(store: Store, source: StatusSource, path: string, params: URLSear
     const buckets = parseLimit(params.get('buckets'), 30, 500)
     const rows = store.rows({ service, operation, startUs, endUs })
     return ok({ startUs, endUs, operations: redStatistics(rows, startUs, endUs, buckets) })
+  }
+  if (path === '/operations/durations') {
+    const service = params.get('service')
+    const operation = params.get('operation')
+    if (!service) throw new BadParameter('service: required')
+    if (!operation) throw new BadParameter('operation: required')
+    const spanKind = parseKind(params.get('spanKind'))
+    const { startUs, endUs } = parseWindow(params, nowUs)
+    const limit = parseLimit(params.get('limit'), MAX_DURATIONS, MAX_DURATIONS)
+    const threshold = params.get('threshold')
+    const thresholdUs = threshold ? parseDuration(threshold, 'threshold') : undefined
+    const sample = store.durations({ service, operation, spanKind, startUs, endUs, limit, thresholdUs })
+    return ok({
+      service,
+      operation,
+      ...(spanKind ? { spanKind } : {}),
+      startUs,
+      endUs,
+      total: sample.total,
+      durationsUs: sample.durationsUs,
+      ...(thresholdUs !== undefined ? { thresholdUs, breaches: sample.breaches ?? 0 } : {}),
+    })
   }
   return { status: 404, body: { error: `no such endpoint /api/v1${path.slice(0, 100)}` } }
 }

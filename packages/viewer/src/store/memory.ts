@@ -3,6 +3,8 @@ import type { SpanKindName, SpanRow, StoredSpan } from '../model.js'
 import {
   attributeText,
   type DependencyEdge,
+  type DurationQuery,
+  type DurationSample,
   NewestFirst,
   type Operation,
   type RowFilter,
@@ -242,6 +244,32 @@ export class MemoryStore implements Store {
       }
     }
     return out
+  }
+
+  durations(query: DurationQuery): DurationSample {
+    const matches: { startUs: number; durationUs: number }[] = []
+    let breaches = 0
+    const threshold = query.thresholdUs
+    for (const bucket of this.newestFirst(query.startUs - this.longestUs, query.endUs)) {
+      for (const entry of bucket) {
+        if (entry.endUs < query.startUs || entry.startUs > query.endUs) continue
+        if (!entry.services.has(query.service)) continue
+        for (const span of entry.spans) {
+          if (span.startUs < query.startUs || span.startUs > query.endUs) continue
+          if (span.service !== query.service || span.name !== query.operation) continue
+          if (query.spanKind !== undefined && span.kind !== query.spanKind) continue
+          if (threshold !== undefined && span.durationUs > threshold) breaches++
+          matches.push({ startUs: span.startUs, durationUs: span.durationUs })
+        }
+      }
+    }
+    matches.sort((a, b) => b.startUs - a.startUs)
+    const sample: DurationSample = {
+      total: matches.length,
+      durationsUs: matches.slice(0, query.limit).map((m) => m.durationUs),
+    }
+    if (threshold !== undefined) sample.breaches = breaches
+    return sample
   }
 
   prune(cutoffUs: number): number {

@@ -3,7 +3,17 @@ import { DependencyCounter } from '../analysis/dependencies.js'
 import { ViewerError } from '../errors.js'
 import type { Attrs, SpanKindName, SpanRow, StoredSpan } from '../model.js'
 import { summarizeSpans } from './memory.js'
-import type { DependencyEdge, Operation, RowFilter, Store, StoreStats, TraceQuery, TraceSummary } from './store.js'
+import type {
+  DependencyEdge,
+  DurationQuery,
+  DurationSample,
+  Operation,
+  RowFilter,
+  Store,
+  StoreStats,
+  TraceQuery,
+  TraceSummary,
+} from './store.js'
 
 export interface SqliteStoreOptions {
   /** The database file; created with its folder's permissions when missing. */
@@ -364,6 +374,28 @@ export class SqliteStore implements Store {
         filter.operation ?? null,
       ) as unknown as RawRow[]
     return rows.map(toRow)
+  }
+
+  durations(query: DurationQuery): DurationSample {
+    // spans_service_start serves both: service equality, then the start range (newest first)
+    const where = `service = ? AND start_us BETWEEN ? AND ? AND name = ? AND (? IS NULL OR kind = ?)`
+    const args = [
+      query.service,
+      query.startUs,
+      query.endUs,
+      query.operation,
+      query.spanKind ?? null,
+      query.spanKind ?? null,
+    ] as const
+    const counts = this.db
+      .prepare(`SELECT count(*) AS total, coalesce(sum(duration_us > ?), 0) AS breaches FROM spans WHERE ${where}`)
+      .get(query.thresholdUs ?? Number.MAX_VALUE, ...args) as { total: number; breaches: number }
+    const rows = this.db
+      .prepare(`SELECT duration_us AS d FROM spans WHERE ${where} ORDER BY start_us DESC LIMIT ?`)
+      .all(...args, query.limit) as { d: number }[]
+    const sample: DurationSample = { total: Number(counts.total), durationsUs: rows.map((r) => Number(r.d)) }
+    if (query.thresholdUs !== undefined) sample.breaches = Number(counts.breaches)
+    return sample
   }
 
   prune(cutoffUs: number): number {

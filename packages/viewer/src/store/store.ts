@@ -61,6 +61,28 @@ export interface RowFilter {
   endUs: number
 }
 
+/** The spans of one operation (service + span name, optionally one span kind) in a window, by span start time. */
+export interface DurationQuery {
+  service: string
+  operation: string
+  spanKind?: SpanKindName | undefined
+  startUs: number
+  endUs: number
+  /** At most this many durations are returned: those of the newest spans (by start). */
+  limit: number
+  /** When given, spans longer than this are counted as `breaches` (over all matching spans, not only the sample). */
+  thresholdUs?: number | undefined
+}
+
+export interface DurationSample {
+  /** Matching spans in the window. */
+  total: number
+  /** Durations (µs) of the newest `limit` matching spans, newest first. */
+  durationsUs: number[]
+  /** Matching spans with a duration over `thresholdUs`; only when a threshold was asked for. */
+  breaches?: number
+}
+
 /** A trace store. Reads are synchronous; `add` resolves once the spans are stored (durably for SQLite). */
 export interface Store {
   readonly kind: 'memory' | 'sqlite'
@@ -73,6 +95,8 @@ export interface Store {
   dependencies(startUs: number, endUs: number): DependencyEdge[]
   /** Span rows for statistics, by span start time. */
   rows(filter: RowFilter): SpanRow[]
+  /** Span durations of one operation: a bounded sample of the newest, the total count and, optionally, breaches. */
+  durations(query: DurationQuery): DurationSample
   /** Removes whole traces that ended before `cutoffUs`; returns the spans removed. */
   prune(cutoffUs: number): number
   stats(): StoreStats

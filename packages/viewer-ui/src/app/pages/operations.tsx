@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'preact/hooks'
-import { histogram, parseSlo, sloReport } from '../../analysis/index.js'
-import { api, type ConfiguredSlo, type OperationRed, type TraceSummary } from '../api.js'
+import { histogram, parseSlo, sloReportFromCounts } from '../../analysis/index.js'
+import { api, type ConfiguredSlo, type OperationDurations, type OperationRed } from '../api.js'
 import { LineChart } from '../components/chart.js'
 import { formatDuration, formatPercent, formatRate } from '../format.js'
 import { query, type Route, setParams } from '../router.js'
@@ -14,7 +14,7 @@ export function OperationsPage(props: { route: Route }) {
   const operation = params.get('operation') ?? ''
   const lookback = params.get('lookback') ?? '1h'
   const [red, setRed] = useState<OperationRed[]>()
-  const [samples, setSamples] = useState<TraceSummary[]>()
+  const [samples, setSamples] = useState<OperationDurations>()
   const [error, setError] = useState<string>()
 
   useEffect(() => {
@@ -33,12 +33,6 @@ export function OperationsPage(props: { route: Route }) {
     }
   }, [service, lookback])
 
-  useEffect(() => {
-    setSamples(undefined)
-    if (!service || !operation) return
-    api.search(query({ service, operation, lookback, limit: 1000 })).then(setSamples, () => setSamples([]))
-  }, [service, operation, lookback])
-
   const current = red?.find((o) => o.operation === operation)
   const [configured, setConfigured] = useState<ConfiguredSlo[]>([])
   useEffect(() => {
@@ -55,19 +49,31 @@ export function OperationsPage(props: { route: Route }) {
   const slo = sloText
     ? parseSlo(`${operation}=${sloText}`)
     : fromViewer && { operation, thresholdUs: fromViewer.thresholdUs, target: fromViewer.target }
-  // exact for entry operations (the trace's root span is the operation); the API has no per-span
-  // duration listing, so other operations fall back to the durations of the traces containing them
-  const rootSamples = useMemo(
-    () => (samples ?? []).filter((t) => t.rootService === service && t.rootName === operation),
-    [samples, service, operation],
-  )
-  const exact = rootSamples.length > 0
-  const durations = useMemo(
-    () => (exact ? rootSamples : (samples ?? [])).map((t) => t.durationUs),
-    [exact, rootSamples, samples],
-  )
-  const bins = useMemo(() => histogram(durations, 28), [durations])
-  const report = slo && durations.length ? sloReport(durations, slo.thresholdUs, slo.target) : undefined
+  const thresholdUs = slo?.thresholdUs
+  // the durations of this operation's own spans (not of the traces containing it), with breaches of
+  // the SLO threshold counted by the viewer over every span in the window
+  useEffect(() => {
+    setSamples(undefined)
+    if (!service || !operation) return
+    let stopped = false
+    api
+      .durations(
+        query({ service, operation, lookback, threshold: thresholdUs === undefined ? undefined : `${thresholdUs}us` }),
+      )
+      .then(
+        (d) => !stopped && setSamples(d),
+        () => !stopped && setSamples(undefined),
+      )
+    return () => {
+      stopped = true
+    }
+  }, [service, operation, lookback, thresholdUs])
+  const durations = samples?.durationsUs ?? []
+  const bins = useMemo(() => histogram(samples?.durationsUs ?? [], 28), [samples])
+  const report =
+    slo && samples?.total && samples.breaches !== undefined && samples.thresholdUs === slo.thresholdUs
+      ? sloReportFromCounts(samples.total, samples.breaches, slo.thresholdUs, slo.target)
+      : undefined
 
   const charts = useMemo(() => {
     if (!current) return undefined
@@ -180,9 +186,9 @@ export function OperationsPage(props: { route: Route }) {
               <h3>Latency histogram</h3>
               <Histogram bins={bins} thresholdUs={slo?.thresholdUs} />
               <p class="muted small">
-                {exact
-                  ? `Durations of the ${durations.length} most recent ${operation} requests.`
-                  : `Durations of the ${durations.length} most recent traces containing this operation.`}
+                {samples && samples.total > durations.length
+                  ? `Durations of the ${durations.length} most recent of ${samples.total} ${operation} spans.`
+                  : `Durations of the ${durations.length} ${operation} spans in the window.`}
               </p>
             </section>
             <section class="card slo" data-testid="slo">
@@ -210,7 +216,7 @@ export function OperationsPage(props: { route: Route }) {
                   </div>
                   <div>
                     <dt>Breach rate</dt>
-                    <dd class={report.met ? '' : 'text-error'}>
+                    <dd class={report.met ? '' : 'text-error'} data-testid="slo-breach-rate">
                       {formatPercent(report.breachRate)} ({report.breaches}/{report.total})
                     </dd>
                   </div>
