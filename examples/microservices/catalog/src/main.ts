@@ -1,17 +1,17 @@
 // catalog — products, prices and stock. NestJS (platform-express) serving a GraphQL API
-// (GraphQL Yoga on a Nest route) over PostgreSQL. Traced by TracingModule, useThreadline(),
-// and instrumentPg.
+// (@nestjs/graphql, schema-first, with a small GraphQL Yoga driver) over PostgreSQL. Traced by
+// TracingModule, useThreadline() (in the driver), and instrumentPg.
 import 'reflect-metadata'
-import { All, Controller, Get, Inject, Injectable, Module, Param, Req, Res } from '@nestjs/common'
+import { Controller, Get, Inject, Injectable, Module, Param } from '@nestjs/common'
 import { NestFactory } from '@nestjs/core'
+import { type GqlModuleOptions, GraphQLModule } from '@nestjs/graphql'
 import { Traced, TracingModule } from '@threadline/nestjs'
 import { instrumentPg } from '@threadline/pg'
-import type { Request, Response } from 'express'
 import pg from 'pg'
-import { createGraphql } from './graphql.js'
+import { POOL, ProductResolver, QueryResolver, typeDefs } from './graphql.js'
+import { YogaDriver } from './yoga-driver.js'
 
 instrumentPg(pg)
-const POOL = 'PG_POOL'
 
 @Injectable()
 @Traced()
@@ -26,14 +26,7 @@ class ProductsService {
 
 @Controller()
 class CatalogController {
-  private readonly yoga: ReturnType<typeof createGraphql>
-
-  constructor(
-    @Inject(POOL) pool: pg.Pool,
-    @Inject(ProductsService) private readonly products: ProductsService,
-  ) {
-    this.yoga = createGraphql(pool)
-  }
+  constructor(@Inject(ProductsService) private readonly products: ProductsService) {}
 
   @Get('health')
   health() {
@@ -44,19 +37,19 @@ class CatalogController {
   product(@Param('id') id: string) {
     return this.products.findOne(Number(id))
   }
-
-  @All('graphql')
-  graphql(@Req() req: Request, @Res() res: Response) {
-    // Yoga's Node request listener reads req and writes res (Nest's body parser is off for it)
-    return this.yoga.requestListener(req, res)
-  }
 }
 
 @Module({
-  imports: [TracingModule.forRoot({ serviceName: 'catalog', ignore: ['/health'] })],
+  imports: [
+    TracingModule.forRoot({ serviceName: 'catalog', ignore: ['/health'] }),
+    // POST /graphql, served by Yoga (which reads the body itself: Nest's body parser is off)
+    GraphQLModule.forRoot<GqlModuleOptions>({ driver: YogaDriver, typeDefs, path: '/graphql' }),
+  ],
   controllers: [CatalogController],
   providers: [
     ProductsService,
+    QueryResolver,
+    ProductResolver,
     { provide: POOL, useFactory: () => new pg.Pool({ connectionString: process.env.DATABASE_URL, max: 5 }) },
   ],
 })
