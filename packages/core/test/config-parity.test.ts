@@ -6,10 +6,16 @@
  * an exporter, the OTLP or Zipkin request arriving at a loopback server); the ones Threadline does
  * not honour are `it.todo` with the reason.
  */
+import { execFileSync, spawnSync } from 'node:child_process'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
+import { createServer as createHttpsServer } from 'node:https'
 import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { TLSSocket } from 'node:tls'
 import { gunzipSync } from 'node:zlib'
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
   extract,
   forceFlush,
@@ -511,6 +517,126 @@ const exporterRows: Array<{
   },
 ]
 
+/**
+ * TLS files (PEM paths): an HTTPS receiver on 127.0.0.1 whose certificate is signed by a CA made
+ * here with `openssl` (Node has no certificate generator; the rows are skipped without it). Each
+ * row's check sees the subject CN of the client certificate presented with each request ('' for none).
+ */
+const hasOpenssl = spawnSync('openssl', ['version']).status === 0
+
+interface Pki {
+  dir: string
+  ca: string
+  otherCa: string
+  server: { key: Buffer; cert: Buffer }
+  clientKey: string
+  clientCert: string
+}
+
+function makePki(): Pki {
+  const dir = mkdtempSync(join(tmpdir(), 'tl-parity-tls-'))
+  const p = (name: string) => join(dir, name)
+  const ssl = (...args: string[]) => execFileSync('openssl', args, { stdio: 'pipe' })
+  const newKey = (cn: string) => ['-newkey', 'rsa:2048', '-nodes', '-subj', `/CN=${cn}`, '-keyout', p(`${cn}.key`)]
+  for (const cn of ['parity-ca', 'other-ca']) ssl('req', '-x509', ...newKey(cn), '-days', '2', '-out', p(`${cn}.pem`))
+  for (const [cn, ext] of [
+    ['server', 'subjectAltName=IP:127.0.0.1\n'],
+    ['parity-client', 'extendedKeyUsage=clientAuth\n'],
+  ] as const) {
+    ssl('req', ...newKey(cn), '-out', p(`${cn}.csr`))
+    writeFileSync(p(`${cn}.ext`), ext)
+    const ca = ['-CA', p('parity-ca.pem'), '-CAkey', p('parity-ca.key'), '-CAcreateserial', '-days', '2']
+    ssl('x509', '-req', '-in', p(`${cn}.csr`), ...ca, '-extfile', p(`${cn}.ext`), '-out', p(`${cn}.pem`))
+  }
+  return {
+    dir,
+    ca: p('parity-ca.pem'),
+    otherCa: p('other-ca.pem'),
+    server: { key: readFileSync(p('server.key')), cert: readFileSync(p('server.pem')) },
+    clientKey: p('parity-client.key'),
+    clientCert: p('parity-client.pem'),
+  }
+}
+
+interface TlsSink {
+  url: string
+  clients: string[]
+}
+
+async function startTlsSink(pki: Pki, requireClientCert: boolean): Promise<TlsSink> {
+  const clients: string[] = []
+  const server = createHttpsServer(
+    {
+      ...pki.server,
+      ...(requireClientCert && { ca: readFileSync(pki.ca), requestCert: true, rejectUnauthorized: true }),
+    },
+    (req, res) => {
+      const peer = (req.socket as TLSSocket).getPeerCertificate()
+      clients.push(typeof peer?.subject?.CN === 'string' ? peer.subject.CN : '')
+      req.resume().on('end', () => res.writeHead(200, { 'content-type': 'application/x-protobuf' }).end())
+    },
+  )
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+  sinks.push({
+    url: '',
+    requests: [],
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  })
+  return { url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`, clients }
+}
+
+const tlsRows: Array<{
+  mtls: boolean
+  env: (sink: TlsSink, pki: Pki) => Record<string, string>
+  effect: string
+  check: (sink: TlsSink) => void
+}> = [
+  {
+    mtls: false,
+    env: (s, pki) => ({ OTEL_EXPORTER_OTLP_ENDPOINT: s.url, OTEL_EXPORTER_OTLP_CERTIFICATE: pki.ca }),
+    effect: 'OTEL_EXPORTER_OTLP_CERTIFICATE: an https receiver signed by that CA is trusted',
+    check: (s) => expect(s.clients).toEqual(['']),
+  },
+  {
+    mtls: false,
+    env: (s, pki) => ({
+      OTEL_EXPORTER_OTLP_ENDPOINT: s.url,
+      OTEL_EXPORTER_OTLP_CERTIFICATE: pki.otherCa,
+      OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: pki.ca,
+    }),
+    effect: 'OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: wins over the generic one',
+    check: (s) => expect(s.clients).toEqual(['']),
+  },
+  {
+    mtls: true,
+    env: (s, pki) => ({
+      OTEL_EXPORTER_OTLP_ENDPOINT: s.url,
+      OTEL_EXPORTER_OTLP_CERTIFICATE: pki.ca,
+      OTEL_EXPORTER_OTLP_CLIENT_KEY: pki.clientKey,
+      OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: pki.clientCert,
+    }),
+    effect: 'OTEL_EXPORTER_OTLP_CLIENT_KEY + _CLIENT_CERTIFICATE: the client certificate is presented (mTLS)',
+    check: (s) => expect(s.clients).toEqual(['parity-client']),
+  },
+  {
+    mtls: true,
+    env: (s, pki) => ({
+      OTEL_EXPORTER_OTLP_ENDPOINT: s.url,
+      OTEL_EXPORTER_OTLP_TRACES_CERTIFICATE: pki.ca,
+      OTEL_EXPORTER_OTLP_CLIENT_KEY: join(pki.dir, 'missing.key'),
+      OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: join(pki.dir, 'missing.pem'),
+      OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY: pki.clientKey,
+      OTEL_EXPORTER_OTLP_TRACES_CLIENT_CERTIFICATE: pki.clientCert,
+    }),
+    effect: 'OTEL_EXPORTER_OTLP_TRACES_CLIENT_KEY + _TRACES_CLIENT_CERTIFICATE: win over the generic ones',
+    check: (s) => expect(s.clients).toEqual(['parity-client']),
+  },
+]
+
 /** Timeouts: a receiver that never answers; the export fails once the configured time has passed. */
 const timeoutRows: Array<{ env: (sink: Sink) => Record<string, string>; effect: string }> = [
   {
@@ -548,15 +674,6 @@ const notHonoured: Array<[string, string]> = [
   [
     'OTEL_EXPORTER_OTLP_PROTOCOL=grpc',
     'the core exporter speaks OTLP/HTTP only (protobuf, JSON); warns and uses http/protobuf',
-  ],
-  [
-    'OTEL_EXPORTER_OTLP_CERTIFICATE / _TRACES_CERTIFICATE',
-    'no custom CA file for https endpoints (export/http-transport.ts)',
-  ],
-  ['OTEL_EXPORTER_OTLP_CLIENT_KEY / _TRACES_CLIENT_KEY', 'no mTLS client key (export/http-transport.ts)'],
-  [
-    'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE / _TRACES_CLIENT_CERTIFICATE',
-    'no mTLS client certificate (export/http-transport.ts)',
   ],
   ['OTEL_EXPORTER_OTLP_TIMEOUT=0', 'the spec reads 0 as "no timeout"; Threadline falls back to 10 s (export/otlp.ts)'],
   [
@@ -601,6 +718,23 @@ describe('OpenTelemetry SDK environment variables honoured by Threadline', () =>
     trace('parity', () => {})
     await waitFor(() => stats().exportFailures > failures) // bounded by the test timeout, far below 10 s defaults
     expect(sink.requests.length).toBeGreaterThan(0)
+  })
+})
+
+describe.skipIf(!hasOpenssl)('OTLP TLS variables (certificates generated with openssl; skipped without it)', () => {
+  let pki: Pki
+  beforeAll(() => {
+    pki = makePki()
+  })
+  afterAll(() => rmSync(pki.dir, { recursive: true, force: true }))
+
+  it.each(tlsRows.map((row) => [row.effect, row] as const))('%s', async (_, row) => {
+    const sink = await startTlsSink(pki, row.mtls)
+    for (const [key, value] of Object.entries(row.env(sink, pki))) vi.stubEnv(key, value)
+    const failures = stats().exportFailures
+    await exportOneSpan()
+    expect(stats().exportFailures).toBe(failures)
+    row.check(sink)
   })
 })
 

@@ -21,6 +21,15 @@ export interface HttpTransportOptions {
   maxAttempts?: number
   /** Sees the (first 64 KiB of the) body of each successful response, e.g. for OTLP partial success. */
   onSuccess?: ((body: Buffer, contentType: string | undefined) => void) | undefined
+  /** TLS material for an `https` URL: trusted CA(s) (replacing the system roots), an mTLS client key and certificate (PEM). */
+  tls?: TlsMaterial | undefined
+}
+
+/** PEM contents, as read from OTEL_EXPORTER_OTLP_(TRACES_)CERTIFICATE, _CLIENT_KEY, _CLIENT_CERTIFICATE. */
+export interface TlsMaterial {
+  ca?: Buffer | string | undefined
+  key?: Buffer | string | undefined
+  cert?: Buffer | string | undefined
 }
 
 /** Status codes the OTLP/HTTP spec calls retryable. */
@@ -53,8 +62,14 @@ export class HttpTransport {
   constructor(private readonly options: HttpTransportOptions) {
     const secure = options.url.protocol === 'https:'
     this.request = secure ? https.request : http.request
+    const tls = options.tls ?? {}
     this.agent = secure
-      ? new https.Agent({ keepAlive: true, maxSockets: 4 })
+      ? new https.Agent({
+          keepAlive: true,
+          maxSockets: 4,
+          ...(tls.ca !== undefined && { ca: tls.ca }),
+          ...(tls.key !== undefined && tls.cert !== undefined && { key: tls.key, cert: tls.cert }),
+        })
       : new http.Agent({ keepAlive: true, maxSockets: 4 })
     this.initialBackoffMs = options.initialBackoffMs ?? 250
     this.maxBackoffMs = options.maxBackoffMs ?? 5000

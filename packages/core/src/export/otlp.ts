@@ -3,6 +3,8 @@
  * optional gzip, configured by options or the OTEL_EXPORTER_OTLP_* variables (OTel SDK
  * "OTLP Exporter Configuration"; code options win, then the TRACES_ variable, then the generic one).
  */
+import { readFileSync } from 'node:fs'
+import { createSecureContext } from 'node:tls'
 import { promisify } from 'node:util'
 import { gzip } from 'node:zlib'
 import { diag } from '../diag.js'
@@ -10,7 +12,7 @@ import { envNumber, envString, parseKeyValueList } from '../env.js'
 import type { ReadableSpan } from '../span.js'
 import { VERSION } from '../version.js'
 import { EXPORT_OK, type ExportResult, type SpanExporter } from './exporter.js'
-import { HttpTransport } from './http-transport.js'
+import { HttpTransport, type TlsMaterial } from './http-transport.js'
 import { encodeTraceRequestJsonBytes } from './otlp-json.js'
 import { encodeTraceRequest } from './otlp-proto.js'
 
@@ -33,6 +35,17 @@ export interface OtlpExporterOptions {
   timeoutMs?: number
   /** Retry tuning (defaults: 250 ms doubling up to 5 s, 6 attempts). */
   retry?: { initialBackoffMs?: number; maxBackoffMs?: number; maxAttempts?: number }
+  /**
+   * Path of a PEM file with the CA certificate(s) that verify an `https` endpoint
+   * (OTEL_EXPORTER_OTLP_(TRACES_)CERTIFICATE). They replace the system roots for this exporter.
+   */
+  certificate?: string
+  /** Path of the PEM private key for mTLS (OTEL_EXPORTER_OTLP_(TRACES_)CLIENT_KEY); needs `clientCertificate`. */
+  clientKey?: string
+  /** Path of the PEM client certificate (chain) for mTLS (OTEL_EXPORTER_OTLP_(TRACES_)CLIENT_CERTIFICATE). */
+  clientCertificate?: string
+  /** The same material as PEM contents rather than paths (e.g. from a secret store); wins over the paths. */
+  tls?: TlsMaterial
 }
 
 export const DEFAULT_OTLP_ENDPOINT = 'http://localhost:4318'
@@ -44,6 +57,8 @@ export interface OtlpExporterConfig {
   headers: Record<string, string>
   compression: 'gzip' | 'none'
   timeoutMs: number
+  /** Which TLS material is in use for an `https` endpoint (never the PEM contents themselves). */
+  tls: { ca: boolean; clientCertificate: boolean }
 }
 
 function tracesOrGeneric(suffix: string): string | undefined {
@@ -52,6 +67,10 @@ function tracesOrGeneric(suffix: string): string | undefined {
 
 /** Works out the exporter's settings from options, then the environment, then defaults. */
 export function resolveOtlpConfig(options: OtlpExporterOptions = {}): OtlpExporterConfig {
+  return resolveOtlpSettings(options).config
+}
+
+function resolveOtlpSettings(options: OtlpExporterOptions): { config: OtlpExporterConfig; tls: TlsMaterial } {
   const url = resolveUrl(options)
   let protocol = (options.protocol ?? tracesOrGeneric('PROTOCOL') ?? 'http/protobuf') as string
   if (protocol !== 'http/protobuf' && protocol !== 'http/json') {
@@ -81,14 +100,95 @@ export function resolveOtlpConfig(options: OtlpExporterOptions = {}): OtlpExport
   for (const source of [envHeaders, envTracesHeaders, options.headers ?? {}]) {
     for (const [key, value] of Object.entries(source)) headers[key.toLowerCase()] = String(value)
   }
-  return {
+  const tls = url.protocol === 'https:' ? resolveTls(options) : {}
+  const config: OtlpExporterConfig = {
     url,
     protocol: protocol as OtlpProtocol,
     headers,
     compression: compression as 'gzip' | 'none',
     // OTLP exporter spec: 0 means no limit; the batch processor's export timeout still bounds it
     timeoutMs: timeoutMs === 0 ? 2_147_483_647 : timeoutMs > 0 ? timeoutMs : 10_000,
+    tls: { ca: tls.ca !== undefined, clientCertificate: tls.cert !== undefined },
   }
+  return { config, tls }
+}
+
+/**
+ * OTLP exporter spec: CERTIFICATE (trusted CAs), CLIENT_KEY and CLIENT_CERTIFICATE (mTLS) are PEM
+ * file paths; the option wins, then the TRACES_ variable, then the generic one. A file that cannot
+ * be read or used is warned about (TL_ERR_OTLP_CERTIFICATE) and left out: exporting goes on
+ * without it (system CAs, no client certificate), which fails loudly if the receiver needs it.
+ */
+function resolveTls(options: OtlpExporterOptions): TlsMaterial {
+  // one warning for all problems: warnings repeat at most once a minute per code
+  const problems: string[] = []
+  const pick = (option: string | undefined, optionName: string, suffix: string) => {
+    if (option !== undefined) return { path: option, source: `the ${optionName} option` }
+    for (const name of [`OTEL_EXPORTER_OTLP_TRACES_${suffix}`, `OTEL_EXPORTER_OTLP_${suffix}`]) {
+      const path = envString(name)
+      if (path !== undefined) return { path, source: name }
+    }
+    return undefined
+  }
+  const read = (from: { path: string; source: string } | undefined, what: string): Buffer | undefined => {
+    if (!from) return undefined
+    try {
+      const pem = readFileSync(from.path)
+      if (!pem.includes('-----BEGIN ')) throw new Error('no PEM block in it')
+      return pem
+    } catch (error) {
+      const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message
+      problems.push(`${from.source} "${from.path}" (${what}) could not be read: ${reason}`)
+      return undefined
+    }
+  }
+  const given = options.tls ?? {}
+  const caFrom = pick(options.certificate, 'certificate', 'CERTIFICATE')
+  const keyFrom = pick(options.clientKey, 'clientKey', 'CLIENT_KEY')
+  const certFrom = pick(options.clientCertificate, 'clientCertificate', 'CLIENT_CERTIFICATE')
+  const tls: TlsMaterial = {
+    ca: given.ca ?? read(caFrom, 'trusted CA certificates'),
+    key: given.key ?? read(keyFrom, 'mTLS client key'),
+    cert: given.cert ?? read(certFrom, 'mTLS client certificate'),
+  }
+  const check = (material: TlsMaterial, what: string): boolean => {
+    try {
+      createSecureContext(material)
+      return true
+    } catch (error) {
+      problems.push(`the ${what} could not be used: ${(error as Error).message}`)
+      return false
+    }
+  }
+  if (tls.ca !== undefined && !check({ ca: tls.ca }, `trusted CA certificate (${caFrom?.source ?? 'tls.ca'})`)) {
+    tls.ca = undefined
+  }
+  if ((tls.key === undefined) !== (tls.cert === undefined)) {
+    if (keyFrom || certFrom || given.key || given.cert) {
+      problems.push(
+        `mTLS needs both a client key and a client certificate; only the ${tls.key ? 'key' : 'certificate'} is usable`,
+      )
+    }
+    tls.key = undefined
+    tls.cert = undefined
+  } else if (
+    tls.key !== undefined &&
+    !check(
+      { key: tls.key, cert: tls.cert },
+      `mTLS client key and certificate (${keyFrom?.source ?? 'tls.key'}, ${certFrom?.source ?? 'tls.cert'})`,
+    )
+  ) {
+    tls.key = undefined
+    tls.cert = undefined
+  }
+  for (const k of ['ca', 'key', 'cert'] as const) if (tls[k] === undefined) delete tls[k]
+  if (problems.length > 0) {
+    diag.warn(
+      'TL_ERR_OTLP_CERTIFICATE',
+      `${problems.join('; ')}; the OTLP exporter goes on without what it could not use`,
+    )
+  }
+  return tls
 }
 
 function resolveUrl(options: OtlpExporterOptions): URL {
@@ -188,7 +288,8 @@ export class OtlpExporter implements SpanExporter {
   private stopped = false
 
   constructor(options: OtlpExporterOptions = {}) {
-    this.config = resolveOtlpConfig(options)
+    const settings = resolveOtlpSettings(options)
+    this.config = settings.config
     const headers: Record<string, string> = {
       'user-agent': `threadline-core/${VERSION}`,
       ...this.config.headers,
@@ -200,6 +301,7 @@ export class OtlpExporter implements SpanExporter {
       headers,
       timeoutMs: this.config.timeoutMs,
       onSuccess: warnOnPartialSuccess,
+      tls: settings.tls,
       ...options.retry,
     })
   }
