@@ -17,11 +17,13 @@ import type { TLSSocket } from 'node:tls'
 import { gunzipSync } from 'node:zlib'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import {
+  BatchSpanProcessor,
   extract,
   forceFlush,
   init,
   inject,
   MemoryExporter,
+  OtlpExporter,
   type ReadableSpan,
   type SpanExporter,
   setDiagLogger,
@@ -675,11 +677,6 @@ const notHonoured: Array<[string, string]> = [
     'OTEL_EXPORTER_OTLP_PROTOCOL=grpc',
     'the core exporter speaks OTLP/HTTP only (protobuf, JSON); warns and uses http/protobuf',
   ],
-  ['OTEL_EXPORTER_OTLP_TIMEOUT=0', 'the spec reads 0 as "no timeout"; Threadline falls back to 10 s (export/otlp.ts)'],
-  [
-    'OTEL_BSP_MAX_QUEUE_SIZE=0',
-    'the spec allows positive values only (warn, use 2048); Threadline takes 0 and drops every span (processor.ts)',
-  ],
   [
     'OTEL_LOG_LEVEL unset',
     'the spec default is info; Threadline defaults to warn (diag.ts), a deliberate quieter default',
@@ -740,4 +737,15 @@ describe.skipIf(!hasOpenssl)('OTLP TLS variables (certificates generated with op
 
 describe('OpenTelemetry SDK environment variables not honoured', () => {
   for (const [variable, reason] of notHonoured) it.todo(`${variable}: ${reason}`)
+
+  it('OTEL_EXPORTER_OTLP_TIMEOUT=0 means no exporter limit (the batch processor still bounds an export)', () => {
+    vi.stubEnv('OTEL_EXPORTER_OTLP_TIMEOUT', '0')
+    expect(new OtlpExporter().config.timeoutMs).toBeGreaterThan(24 * 3600 * 1000)
+  })
+
+  it('OTEL_BSP_MAX_QUEUE_SIZE=0 is rejected (positive values only): the default 2048 is used', () => {
+    vi.stubEnv('OTEL_BSP_MAX_QUEUE_SIZE', '0')
+    const processor = new BatchSpanProcessor({ export: async () => ({ ok: true }), shutdown: async () => {} })
+    expect((processor as unknown as { maxQueueSize: number }).maxQueueSize).toBe(2048)
+  })
 })
