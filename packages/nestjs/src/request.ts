@@ -59,6 +59,9 @@ export function serverSpanMiddleware(spanOptions: ServerSpanOptions, options: Re
     const handle = startServerSpan(req, res, spanOptions)
     ;(req as Carrier)[TRACE] = { handle, described: !handle.recording }
     if (handle.recording) {
+      // Routes Nest did not register (a GraphQL driver's, a raw Express/Fastify route) never reach
+      // our guard: read the platform's matched route when the span ends. describeRequest wins.
+      handle.setRoute(() => routeOf(req))
       if (requestHook) runHook(() => requestHook(handle.span, req))
       if (responseHook) handle.onEnd((span) => responseHook(span, req, res))
     }

@@ -1,6 +1,8 @@
 import {
   Controller,
   Get,
+  Inject,
+  Injectable,
   type MiddlewareConsumer,
   Module,
   type NestMiddleware,
@@ -8,6 +10,7 @@ import {
   Version,
   VersioningType,
 } from '@nestjs/common'
+import { HttpAdapterHost } from '@nestjs/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { Traced, TracingModule } from '../src/index.js'
 import { exporter, type Platform, platforms, type Running, serverSpan, start, useTracing } from './harness.js'
@@ -160,6 +163,37 @@ describe('trust proxy', () => {
     try {
       await fetch(`${running.url}/items/9`, { headers: { 'x-api-version': '2', 'x-forwarded-for': '203.0.113.7' } })
       expect((await serverSpan()).attributes['client.address']).toBe('127.0.0.1')
+    } finally {
+      await running.close()
+    }
+  })
+})
+
+/** Adds a route straight onto the Express instance during init, as a GraphQL driver does. */
+class RawRoute {
+  constructor(private readonly host: HttpAdapterHost) {}
+  onModuleInit(): void {
+    const express = this.host.httpAdapter.getInstance() as {
+      get(path: string, handler: (req: unknown, res: { json(body: unknown): void }) => void): void
+    }
+    express.get('/raw/:id', (_req, res) => res.json({ ok: true }))
+  }
+}
+Inject(HttpAdapterHost)(RawRoute, undefined, 0)
+Injectable()(RawRoute)
+
+@Module({ imports: [AppModule], providers: [RawRoute] })
+class RawRouteModule {}
+
+describe('routes Nest did not register', () => {
+  it('a route added on the Express instance (e.g. by a GraphQL driver) is named by its template', async () => {
+    const running = await start(RawRouteModule, 'express')
+    try {
+      const response = await fetch(`${running.url}/raw/42`)
+      expect(response.status).toBe(200)
+      const span = await serverSpan()
+      expect(span.name).toBe('GET /raw/:id')
+      expect(span.attributes['http.route']).toBe('/raw/:id')
     } finally {
       await running.close()
     }
