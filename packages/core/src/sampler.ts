@@ -27,6 +27,11 @@ export interface Sampler {
     links: readonly SpanLink[] | undefined,
   ): SamplingResult
   toString(): string
+  /**
+   * True when a child of a local, unsampled parent is never recorded, whatever else is true
+   * (parent-based sampling's default): lets the tracer skip sampling for it entirely.
+   */
+  readonly dropsUnsampledLocalChildren?: boolean
 }
 
 // hot path: constant results, so a sampling decision allocates nothing.
@@ -90,6 +95,7 @@ export function parentBased(options: ParentBasedOptions): Sampler {
       return sampler.shouldSample(ctx, traceId, name, kind, attributes, links)
     },
     toString: () => `ParentBased{root=${options.root.toString()}}`,
+    dropsUnsampledLocalChildren: localNotSampled === alwaysOff,
   }
 }
 
