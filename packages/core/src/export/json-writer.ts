@@ -58,12 +58,24 @@ export class JsonWriter {
     this.pos = pos
   }
 
+  /** One ASCII byte (punctuation). */
+  byte(code: number): void {
+    if (this.pos >= this.buf.length) this.ensure(1)
+    this.buf[this.pos++] = code
+  }
+
   /** Pre-encoded bytes (literal fragments, cached keys). */
   bytes(bytes: Uint8Array): void {
     const length = bytes.length
     this.ensure(length)
     const buf = this.buf
     let pos = this.pos
+    // a native copy beats the loop once past a few dozen bytes (cached attribute pairs)
+    if (length > 48) {
+      buf.set(bytes, pos)
+      this.pos = pos + length
+      return
+    }
     for (let i = 0; i < length; i++) buf[pos++] = bytes[i] as number
     this.pos = pos
   }

@@ -27,22 +27,48 @@ const CLOSE_ATTRIBUTE = literal('}}')
 const TRUE = literal('{"boolValue":true}}')
 const FALSE = literal('{"boolValue":false}}')
 
-/** `{"key":"<key>","value":` per attribute key: keys repeat across spans, so encode each once. */
-const keyCache = new Map<string, Uint8Array>()
+/**
+ * Per attribute key: `{"key":"<key>","value":` encoded once (keys repeat across spans), and whole
+ * `{"key":…,"value":{"stringValue":…}}` entries for short string values (methods, routes, db
+ * systems, query texts, user agents repeat too). One map lookup finds both. Bounded in keys, in
+ * values per key and in values overall, so high-cardinality values (paths, ids) stop being cached
+ * once their key is full.
+ */
+interface KeyEntry {
+  prefix: Uint8Array
+  pairs: Map<string, Uint8Array>
+}
+const keyCache = new Map<string, KeyEntry>()
 const KEY_CACHE_LIMIT = 4096
+let pairEntries = 0
+const PAIR_LIMIT = 8192
+const PAIRS_PER_KEY = 64
+const MAX_CACHED_VALUE = 256
 
-function writeKey(w: JsonWriter, key: string, first: boolean): void {
-  if (!first) w.raw(',')
-  let bytes = keyCache.get(key)
-  if (bytes === undefined) {
+function keyEntry(key: string): KeyEntry {
+  let entry = keyCache.get(key)
+  if (entry === undefined) {
     const kw = new JsonWriter(64)
     kw.raw('{"key":')
     kw.string(key)
     kw.raw(',"value":')
-    bytes = kw.finish()
-    if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(key, bytes)
+    entry = { prefix: kw.finish(), pairs: new Map() }
+    if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(key, entry)
   }
-  w.bytes(bytes)
+  return entry
+}
+
+function cachePair(entry: KeyEntry, value: string): Uint8Array | undefined {
+  if (value.length > MAX_CACHED_VALUE || pairEntries >= PAIR_LIMIT || entry.pairs.size >= PAIRS_PER_KEY) return
+  const pw = new JsonWriter(128)
+  pw.bytes(entry.prefix)
+  pw.bytes(STRING_VALUE)
+  pw.string(value)
+  pw.bytes(CLOSE_ATTRIBUTE)
+  const bytes = pw.finish()
+  entry.pairs.set(value, bytes)
+  pairEntries++
+  return bytes
 }
 
 /** Epoch nanoseconds of a span time, as digits (the quotes are written by the caller). */
@@ -82,7 +108,7 @@ export function encodeTraceRequestJsonBytes(spans: readonly ReadableSpan[]): Uin
         }
         w.raw('},"spans":[')
         for (let i = 0; i < list.length; i++) {
-          if (i) w.raw(',')
+          if (i) w.byte(0x2c)
           span(w, list[i] as ReadableSpan)
         }
         w.raw(']')
@@ -164,7 +190,7 @@ function span(w: JsonWriter, s: ReadableSpan): void {
   if (s.links.length > 0) {
     w.raw(',"links":[')
     for (let i = 0; i < s.links.length; i++) {
-      if (i) w.raw(',')
+      if (i) w.byte(0x2c)
       link(w, s.links[i]!)
     }
     w.raw(']')
@@ -180,7 +206,7 @@ function span(w: JsonWriter, s: ReadableSpan): void {
     }
     w.raw(`"code":${status.code}}`)
   }
-  w.raw('}')
+  w.byte(0x7d)
 }
 
 function link(w: JsonWriter, l: SpanLink): void {
@@ -201,56 +227,27 @@ function link(w: JsonWriter, l: SpanLink): void {
   w.raw(`,"flags":${spanFlags(ctx.traceFlags, ctx.isRemote)}}`)
 }
 
-/**
- * Whole `{"key":…,"value":{"stringValue":…}}` entries for short string values: methods, routes,
- * db systems, query texts and user agents repeat across spans. Bounded in entries per key and
- * overall, so high-cardinality values (paths, ids) stop being cached once their key is full.
- */
-const pairCache = new Map<string, Map<string, Uint8Array>>()
-let pairEntries = 0
-const PAIR_LIMIT = 8192
-const PAIRS_PER_KEY = 64
-const MAX_CACHED_VALUE = 256
-
-function cachedPair(key: string, value: string): Uint8Array | undefined {
-  let values = pairCache.get(key)
-  const hit = values?.get(value)
-  if (hit !== undefined || value.length > MAX_CACHED_VALUE || pairEntries >= PAIR_LIMIT) return hit
-  if (values === undefined) {
-    values = new Map()
-    pairCache.set(key, values)
-  } else if (values.size >= PAIRS_PER_KEY) return undefined
-  const pw = new JsonWriter(128)
-  writeKey(pw, key, true)
-  pw.bytes(STRING_VALUE)
-  pw.string(value)
-  pw.bytes(CLOSE_ATTRIBUTE)
-  const bytes = pw.finish()
-  values.set(value, bytes)
-  pairEntries++
-  return bytes
-}
-
+// hot path: one call per span (and per event); most values are strings found in the pair cache.
 function attributes(w: JsonWriter, attrs: Attributes): void {
-  w.raw('[')
+  w.byte(0x5b)
   let first = true
   for (const key in attrs) {
     const value = attrs[key]
     if (value === undefined || value === null) continue
+    if (first) first = false
+    else w.byte(0x2c)
+    const entry = keyEntry(key)
     if (typeof value === 'string') {
-      const pair = cachedPair(key, value)
+      const pair = entry.pairs.get(value) ?? cachePair(entry, value)
       if (pair !== undefined) {
-        if (!first) w.raw(',')
-        first = false
         w.bytes(pair)
         continue
       }
     }
-    writeKey(w, key, first)
-    first = false
+    w.bytes(entry.prefix)
     topValue(w, value)
   }
-  w.raw(']')
+  w.byte(0x5d)
 }
 
 // hot path: the value of a top-level attribute, with the KeyValue's closing brace.
@@ -297,7 +294,7 @@ function anyValue(w: JsonWriter, value: AttributeValue | null | undefined): void
       if (Array.isArray(value)) {
         w.raw('{"arrayValue":{"values":[')
         for (let i = 0; i < value.length; i++) {
-          if (i) w.raw(',')
+          if (i) w.byte(0x2c)
           anyValue(w, value[i])
         }
         w.raw(']}}')
