@@ -109,6 +109,9 @@ function startService(name, entry, env) {
   const child = spawn(process.execPath, [join(here, entry)], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+    // its own process group: a terminal's Ctrl-C reaches only the runner, which stops the
+    // services in order (they still leave by themselves if the runner dies: IPC 'disconnect')
+    detached: true,
   })
   const prefix = (stream, out) => {
     let rest = ''
@@ -117,8 +120,11 @@ function startService(name, entry, env) {
       const lines = (rest + chunk).split('\n')
       rest = lines.pop()
       // with --ready-json (tests) only the services' errors are shown, so the ready line stays easy to find
-      for (const line of lines)
-        if (line.trim() && (out === process.stderr || !args['ready-json'])) out.write(`  [${name}] ${line}\n`)
+      for (const line of lines) {
+        // the runner prints each service's URL itself
+        if (!line.trim() || /listening on http/.test(line)) continue
+        if (out === process.stderr || !args['ready-json']) out.write(`  [${name}] ${line}\n`)
+      }
     })
   }
   prefix(child.stdout, process.stdout)
