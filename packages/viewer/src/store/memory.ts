@@ -1,5 +1,5 @@
 import { DependencyCounter } from '../analysis/dependencies.js'
-import type { SpanKindName, SpanRow, StoredSpan } from '../model.js'
+import type { AttrValue, SpanKindName, SpanRow, StoredSpan } from '../model.js'
 import {
   attributeText,
   type DependencyEdge,
@@ -32,6 +32,8 @@ interface TraceEntry {
 }
 
 const BUCKET_US = 1_000_000
+/** Attribute values whose search text is longer than this are not indexed; a filter on one scans. */
+export const MAX_INDEXED_VALUE = 256
 
 /**
  * Spans in memory, bounded by span count. Traces are kept in arrival order (a Map's order), so
@@ -46,6 +48,12 @@ export class MemoryStore implements Store {
   /** Start-time index: second → traces starting in it, and the seconds in ascending order. */
   private readonly buckets = new Map<number, Set<TraceEntry>>()
   private readonly bucketKeys: number[] = []
+  /**
+   * Attribute index: "key\0text" → the traces with a span having that span or resource attribute,
+   * `text` being the value as search compares it (`searchText`). One trace is held bare, more in a
+   * Set (most values of a high-cardinality key such as a user id name one trace or a few).
+   */
+  private readonly attributeIndex = new Map<string, TraceEntry | Set<TraceEntry>>()
   /** Longest trace seen: how far before a window a trace may start and still reach into it. */
   private longestUs = 0
   private spanCount = 0
@@ -99,6 +107,7 @@ export class MemoryStore implements Store {
       if (span.error) entry.errorCount++
       entry.services.set(span.service, (entry.services.get(span.service) ?? 0) + 1)
       this.index(span, 1)
+      this.indexAttributes(entry, span)
       this.spanCount++
       added++
     }
@@ -124,6 +133,63 @@ export class MemoryStore implements Store {
       operations.delete(key)
       if (operations.size === 0) this.operationIndex.delete(span.service)
     }
+  }
+
+  private indexAttributes(entry: TraceEntry, span: StoredSpan): void {
+    for (const key in span.attributes) this.link(key, span.attributes[key], entry)
+    for (const key in span.resource) this.link(key, span.resource[key], entry)
+  }
+
+  private link(key: string, value: AttrValue | undefined, entry: TraceEntry): void {
+    const text = indexText(value)
+    if (text === undefined) return
+    const k = `${key}\u0000${text}`
+    const held = this.attributeIndex.get(k)
+    if (held === undefined) this.attributeIndex.set(k, entry)
+    else if (held instanceof Set) held.add(entry)
+    else if (held !== entry) this.attributeIndex.set(k, new Set([held, entry]))
+  }
+
+  private unlinkAll(entry: TraceEntry): void {
+    for (const span of entry.spans) {
+      for (const key in span.attributes) this.unlink(key, span.attributes[key], entry)
+      for (const key in span.resource) this.unlink(key, span.resource[key], entry)
+    }
+  }
+
+  private unlink(key: string, value: AttrValue | undefined, entry: TraceEntry): void {
+    const text = indexText(value)
+    if (text === undefined) return
+    const k = `${key}\u0000${text}`
+    const held = this.attributeIndex.get(k)
+    if (held === entry) this.attributeIndex.delete(k)
+    else if (held instanceof Set) {
+      held.delete(entry)
+      if (held.size === 1) this.attributeIndex.set(k, held.values().next().value!)
+      else if (held.size === 0) this.attributeIndex.delete(k)
+    }
+  }
+
+  /**
+   * The traces that can match every filter: the smallest index entry among the filters, or
+   * undefined when no filter can be answered from the index (values too long to be indexed).
+   */
+  private candidates(filters: readonly AttributeFilter[]): ReadonlySet<TraceEntry> | undefined {
+    let best: ReadonlySet<TraceEntry> | undefined
+    for (const f of filters) {
+      // keys every object inherits (`constructor`, `__proto__`) match through the prototype: scan
+      if (f.text.length > MAX_INDEXED_VALUE || f.key in Object.prototype) continue
+      const held = this.attributeIndex.get(`${f.key}\u0000${f.text}`)
+      if (held === undefined) return new Set()
+      const set = held instanceof Set ? held : new Set([held])
+      if (best === undefined || set.size < best.size) best = set
+    }
+    return best
+  }
+
+  /** Attribute index entries (for tests): how many `key=value` texts are indexed. */
+  attributeIndexSize(): number {
+    return this.attributeIndex.size
   }
 
   private place(entry: TraceEntry): void {
@@ -166,6 +232,7 @@ export class MemoryStore implements Store {
     this.traces.delete(entry.traceId)
     this.spanCount -= entry.spans.length
     for (const span of entry.spans) this.index(span, -1)
+    this.unlinkAll(entry)
   }
 
   services(): string[] {
@@ -197,17 +264,35 @@ export class MemoryStore implements Store {
     const startUs = query.startUs ?? Number.NEGATIVE_INFINITY
     const endUs = query.endUs ?? Number.POSITIVE_INFINITY
     const filters = query.attributes ? Object.entries(query.attributes).map(compileFilter) : []
+    const candidates = filters.length > 0 ? this.candidates(filters) : undefined
+    const accepts = (entry: TraceEntry): boolean => {
+      if (query.errorsOnly && entry.errorCount === 0) return false
+      if (query.service !== undefined && !entry.services.has(query.service)) return false
+      if (entry.endUs < startUs || entry.startUs > endUs) return false
+      if (candidates !== undefined && !candidates.has(entry)) return false
+      return !needSpanScan || anyMatches(entry.spans, query, startUs, endUs, filters)
+    }
+    // checking n candidates costs n; the scan stops after about limit × traces / n traces
+    const n = candidates?.size ?? Number.POSITIVE_INFINITY
+    if (n <= 64 || n * n <= Math.max(1, query.limit) * this.traces.size) {
+      // few traces carry the value: check them, then offer the matches in the order the scan
+      // below would (newest second first, each second in its own order), so ties come out alike
+      const matched = new Set<TraceEntry>()
+      for (const entry of candidates!) if (accepts(entry)) matched.add(entry)
+      const seconds = [...new Set([...matched].map((e) => e.bucket))].sort((a, b) => b - a)
+      for (const second of seconds) {
+        if (!top.wants((second + 1) * BUCKET_US)) break
+        for (const entry of this.buckets.get(second)!) if (matched.has(entry)) top.offer(entry)
+      }
+      return top.items.map(summarize)
+    }
     // newest second first; once `limit` traces are found, older seconds cannot beat them
     for (const bucket of this.newestFirst(startUs - this.longestUs, endUs)) {
       const first = bucket.values().next().value!
       if (!top.wants((first.bucket + 1) * BUCKET_US)) break
       for (const entry of bucket) {
         if (!top.wants(entry.startUs)) continue
-        if (query.errorsOnly && entry.errorCount === 0) continue
-        if (query.service !== undefined && !entry.services.has(query.service)) continue
-        if (entry.endUs < startUs || entry.startUs > endUs) continue
-        if (needSpanScan && !anyMatches(entry.spans, query, startUs, endUs, filters)) continue
-        top.offer(entry)
+        if (accepts(entry)) top.offer(entry)
       }
     }
     return top.items.map(summarize)
@@ -298,6 +383,7 @@ export class MemoryStore implements Store {
     this.buckets.clear()
     this.bucketKeys.length = 0
     this.operationIndex.clear()
+    this.attributeIndex.clear()
     this.spanCount = 0
   }
 }
@@ -311,6 +397,21 @@ function lowerBound(sorted: readonly number[], value: number): number {
     else hi = mid
   }
   return lo
+}
+
+/**
+ * An attribute value as `matches` compares it with a filter's text: a span matches `key=text`
+ * exactly when this is `text` (strings as is, finite numbers and booleans by `String`, the rest
+ * as JSON); undefined when no text can match, or the text is too long to index.
+ */
+export function indexText(value: AttrValue | undefined): string | undefined {
+  let text: string | undefined
+  if (value === undefined) return undefined
+  if (typeof value === 'string') text = value
+  else if (typeof value === 'number') text = Number.isFinite(value) ? String(value) : undefined
+  else if (typeof value === 'boolean') text = value ? 'true' : 'false'
+  else text = attributeText(value) as string | undefined
+  return text !== undefined && text.length <= MAX_INDEXED_VALUE ? text : undefined
 }
 
 interface AttributeFilter {

@@ -1,8 +1,8 @@
 import type { DatabaseSync, StatementSync } from 'node:sqlite'
 import { DependencyCounter } from '../analysis/dependencies.js'
 import { ViewerError } from '../errors.js'
-import type { Attrs, SpanKindName, SpanRow, StoredSpan } from '../model.js'
-import { summarizeSpans } from './memory.js'
+import type { Attrs, AttrValue, SpanKindName, SpanRow, StoredSpan } from '../model.js'
+import { MAX_INDEXED_VALUE, summarizeSpans } from './memory.js'
 import type {
   DependencyEdge,
   DurationQuery,
@@ -20,7 +20,10 @@ export interface SqliteStoreOptions {
   path: string
 }
 
-const SCHEMA_VERSION = '1'
+/** 2 added the `attributes` index; a version 1 file is migrated (filled from its spans) on open. */
+const SCHEMA_VERSION = '2'
+/** An attribute filter whose index entry names at most this many traces drives the search. */
+const FEW_TRACES = 2_000
 
 /** `node:sqlite` is experimental on Node 22 and says so once on load; silence only that warning. */
 function loadSqlite(): typeof import('node:sqlite') {
@@ -56,6 +59,7 @@ export class SqliteStore implements Store {
   private readonly insertOperation: StatementSync
   private readonly findTrace: StatementSync
   private readonly insertResource: StatementSync
+  private readonly insertAttribute: StatementSync
   private readonly findResource: StatementSync
   private readonly resourceIds = new WeakMap<Attrs, number>()
   private readonly resourceJson = new Map<string, number>()
@@ -77,6 +81,7 @@ export class SqliteStore implements Store {
         PRAGMA journal_mode = WAL;
         PRAGMA synchronous = FULL;
         PRAGMA busy_timeout = 5000;
+        PRAGMA cache_size = -65536;
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
         CREATE TABLE IF NOT EXISTS resources (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE);
         CREATE TABLE IF NOT EXISTS spans (
@@ -97,11 +102,16 @@ export class SqliteStore implements Store {
         CREATE TABLE IF NOT EXISTS operations (
           service TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (service, kind, name)
         ) WITHOUT ROWID;
+        CREATE TABLE IF NOT EXISTS attributes (
+          key TEXT NOT NULL, value TEXT NOT NULL, trace_id TEXT NOT NULL, PRIMARY KEY (key, value, trace_id)
+        ) WITHOUT ROWID;
+        CREATE INDEX IF NOT EXISTS attributes_trace ON attributes (trace_id);
       `)
       const version = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as
         | { value: string }
         | undefined
-      if (version && version.value !== SCHEMA_VERSION) {
+      if (version?.value === '1') this.migrateFrom1()
+      else if (version && version.value !== SCHEMA_VERSION) {
         throw new Error(`schema version ${version.value}, this viewer reads version ${SCHEMA_VERSION}`)
       }
       this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema', SCHEMA_VERSION)
@@ -122,6 +132,7 @@ export class SqliteStore implements Store {
     )
     this.findTrace = this.db.prepare('SELECT 1 FROM traces WHERE trace_id = ?')
     this.insertOperation = this.db.prepare('INSERT OR IGNORE INTO operations (service, kind, name) VALUES (?, ?, ?)')
+    this.insertAttribute = this.db.prepare('INSERT OR IGNORE INTO attributes (key, value, trace_id) VALUES (?, ?, ?)')
     this.insertResource = this.db.prepare('INSERT OR IGNORE INTO resources (json) VALUES (?)')
     this.findResource = this.db.prepare('SELECT id FROM resources WHERE json = ?')
     this.spanCount = Number((this.db.prepare('SELECT count(*) AS n FROM spans').get() as { n: number }).n)
@@ -149,6 +160,7 @@ export class SqliteStore implements Store {
     try {
       this.db.exec('BEGIN')
       const traces = new Map<string, { start: number; end: number; count: number; errors: number }>()
+      const indexed = new Set<string>()
       for (const batch of batches) {
         let n = 0
         for (const span of batch.spans) {
@@ -171,6 +183,8 @@ export class SqliteStore implements Store {
             continue
           }
           n++
+          this.indexAttributes(span.traceId, span.attributes, indexed)
+          this.indexAttributes(span.traceId, span.resource, indexed)
           const end = span.startUs + span.durationUs
           const t = traces.get(span.traceId)
           if (t) {
@@ -206,6 +220,60 @@ export class SqliteStore implements Store {
       this.spanCount += added[i]!
       batch.resolve(added[i]!)
     })
+  }
+
+  /** Adds a trace's `key=value` rows to the attribute index; `seen` skips the ones this transaction wrote. */
+  private indexAttributes(traceId: string, attributes: Attrs, seen: Set<string>): void {
+    for (const key in attributes) {
+      const text = sqliteText(attributes[key])
+      if (text === undefined) continue
+      const row = `${traceId}\u0000${key}\u0000${text}`
+      if (seen.has(row)) continue
+      if (seen.size > 100_000) seen.clear()
+      seen.add(row)
+      this.insertAttribute.run(key, text, traceId)
+    }
+  }
+
+  /** Schema 1 → 2: fills the attribute index from the stored spans, in one transaction. */
+  private migrateFrom1(): void {
+    this.db.exec('BEGIN')
+    try {
+      const insert = this.db.prepare('INSERT OR IGNORE INTO attributes (key, value, trace_id) VALUES (?, ?, ?)')
+      const resources = new Map<number, Attrs>()
+      const seen = new Set<string>()
+      const rows = this.db
+        .prepare(
+          'SELECT s.trace_id AS traceId, s.body, s.resource_id AS rid, r.json FROM spans s JOIN resources r ON r.id = s.resource_id',
+        )
+        .iterate() as Iterable<{ traceId: string; body: string; rid: number; json: string }>
+      const add = (traceId: string, attributes: Attrs | undefined) => {
+        for (const key in attributes ?? {}) {
+          const text = sqliteText(attributes![key])
+          if (text === undefined) continue
+          const row = `${traceId}\u0000${key}\u0000${text}`
+          if (seen.has(row)) continue
+          if (seen.size > 100_000) seen.clear()
+          seen.add(row)
+          insert.run(key, text, traceId)
+        }
+      }
+      for (const r of rows) {
+        let resource = resources.get(r.rid)
+        if (!resource) {
+          resource = JSON.parse(r.json) as Attrs
+          if (resources.size > 10_000) resources.clear()
+          resources.set(r.rid, resource)
+        }
+        add(r.traceId, (JSON.parse(r.body) as { attributes?: Attrs }).attributes)
+        add(r.traceId, resource)
+      }
+      this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(SCHEMA_VERSION, 'schema')
+      this.db.exec('COMMIT')
+    } catch (error) {
+      this.db.exec('ROLLBACK')
+      throw error
+    }
   }
 
   private resourceId(resource: Attrs): number {
@@ -267,6 +335,29 @@ export class SqliteStore implements Store {
       where.push('s.duration_us <= ?')
       params.push(query.maxDurationUs)
     }
+    // the attribute index: the filter naming the fewest traces drives the search when it names
+    // few, otherwise each filter is a probe per trace; the span check below still decides
+    const traceWhere: string[] = []
+    const traceParams: (string | number)[] = []
+    let driver: { key: string; value: string; n: number } | undefined
+    for (const [key, value] of Object.entries(query.attributes ?? {})) {
+      if (!indexable(value)) continue
+      const n = Number(
+        (
+          this.db
+            .prepare('SELECT count(*) AS n FROM (SELECT 1 FROM attributes WHERE key = ? AND value = ? LIMIT ?)')
+            .get(key, value, FEW_TRACES + 1) as { n: number }
+        ).n,
+      )
+      if (n === 0) return []
+      if (n <= FEW_TRACES && (driver === undefined || n < driver.n)) driver = { key, value, n }
+      else {
+        traceWhere.push(
+          'EXISTS (SELECT 1 FROM attributes a WHERE a.key = ? AND a.value = ? AND a.trace_id = t.trace_id)',
+        )
+        traceParams.push(key, value)
+      }
+    }
     for (const [key, value] of Object.entries(query.attributes ?? {})) {
       const quoted = `"${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
       where.push(
@@ -274,8 +365,6 @@ export class SqliteStore implements Store {
       )
       params.push(`$.attributes.${quoted}`, `$.${quoted}`, value, value)
     }
-    const traceWhere: string[] = []
-    const traceParams: (string | number)[] = []
     if (query.errorsOnly) traceWhere.push('t.error_count > 0')
     if (query.startUs !== undefined) {
       traceWhere.push('t.end_us >= ?')
@@ -293,9 +382,17 @@ export class SqliteStore implements Store {
       )
       traceParams.push(...params)
     }
-    const sql = `SELECT t.trace_id AS traceId FROM traces t ${traceWhere.length ? `WHERE ${traceWhere.join(' AND ')}` : ''}
+    // CROSS JOIN keeps the index entry the outer loop: its few traces, not every trace, are checked
+    const from = driver
+      ? 'attributes x CROSS JOIN traces t ON t.trace_id = x.trace_id AND x.key = ? AND x.value = ?'
+      : 'traces t'
+    const sql = `SELECT t.trace_id AS traceId FROM ${from} ${traceWhere.length ? `WHERE ${traceWhere.join(' AND ')}` : ''}
       ORDER BY t.start_us DESC LIMIT ?`
-    const ids = this.db.prepare(sql).all(...traceParams, Math.max(1, query.limit)) as { traceId: string }[]
+    const ids = this.db
+      .prepare(sql)
+      .all(...(driver ? [driver.key, driver.value] : []), ...traceParams, Math.max(1, query.limit)) as {
+      traceId: string
+    }[]
     const rowsOf = this.db.prepare(
       'SELECT trace_id AS traceId, span_id AS spanId, parent_span_id AS parentSpanId, service, name, kind, start_us AS startUs, duration_us AS durationUs, error, db_system AS dbSystem FROM spans WHERE trace_id = ?',
     )
@@ -402,6 +499,9 @@ export class SqliteStore implements Store {
     this.flush()
     this.db.exec('BEGIN')
     try {
+      this.db
+        .prepare('DELETE FROM attributes WHERE trace_id IN (SELECT trace_id FROM traces WHERE end_us < ?)')
+        .run(cutoffUs)
       const removed = this.db
         .prepare('DELETE FROM spans WHERE trace_id IN (SELECT trace_id FROM traces WHERE end_us < ?)')
         .run(cutoffUs)
@@ -460,6 +560,30 @@ function toRow(r: RawRow): SpanRow {
     error: r.error === 1,
     dbSystem: r.dbSystem ?? undefined,
   }
+}
+
+/**
+ * An attribute value as the search's SQL sees it in the stored JSON (`->` gives JSON text, compared
+ * with the filter's text): strings as is, numbers as JSON writes them (non-finite ones as `null`),
+ * booleans and null as their JSON; objects and arrays are not indexed, nor are long values.
+ */
+export function sqliteText(value: AttrValue | undefined): string | undefined {
+  let text: string
+  if (value === undefined) return undefined
+  if (value === null) text = 'null'
+  else if (typeof value === 'string') text = value
+  else if (typeof value === 'number') text = Number.isFinite(value) ? String(value) : 'null'
+  else if (typeof value === 'boolean') text = value ? 'true' : 'false'
+  else return undefined
+  return text.length <= MAX_INDEXED_VALUE ? text : undefined
+}
+
+/**
+ * Whether a filter value can be answered from the index: not too long, and not the JSON of a
+ * string, array or object (`"x"`, `[…]`, `{…}` match such values' JSON text, which is not indexed).
+ */
+function indexable(value: string): boolean {
+  return value.length <= MAX_INDEXED_VALUE && !/^\s*["[{]/.test(value)
 }
 
 /** What the columns do not hold. */
