@@ -33,9 +33,19 @@ export class JsonWriter {
 
   /** The bytes written so far (a copy, so the writer can be reused). */
   finish(): Uint8Array {
+    const pos = this.pos
+    const buf = this.buf
+    // Large output: hand over the buffer itself and start the next document in a fresh one of
+    // the same size, instead of copying every byte (the copy was a fifth of a 512-span batch).
+    // Slack past `pos` is only kept while the caller holds the bytes.
+    if (pos >= 16 * 1024 && pos >= buf.length >>> 1) {
+      this.buf = Buffer.allocUnsafe(buf.length)
+      this.pos = 0
+      return buf.subarray(0, pos)
+    }
     // allocUnsafe: no zero-filling of a buffer we overwrite entirely
-    const out = Buffer.allocUnsafe(this.pos)
-    this.buf.copy(out, 0, 0, this.pos)
+    const out = Buffer.allocUnsafe(pos)
+    buf.copy(out, 0, 0, pos)
     return out
   }
 
