@@ -1,7 +1,6 @@
 import {
   activeContext,
   type Context,
-  createContextKey,
   ensureStarted,
   getTracer,
   recordError,
@@ -76,8 +75,6 @@ type Method = (this: unknown, ...args: unknown[]) => unknown
 const CHECKOUT = Symbol('threadline.pg.checkout')
 const POOL_OF = Symbol('threadline.pg.pool')
 const WRAPPED = Symbol.for('threadline.pg.wrapped')
-/** Set by Pool#query for the Client#query it will make: when the caller started waiting. */
-const POOL_QUERY = createContextKey('pg.pool-query')
 
 interface Checkout {
   waitMs: number
@@ -102,13 +99,27 @@ interface PgPool {
 }
 
 interface PendingPoolQuery {
-  /** Epoch ms when pool.query was called: the query span starts there, wait included. */
-  startTime: number
-  started: boolean
+  /** `performance.now()` when pool.query was called: the query span starts there, wait included. */
+  started: number
   text: unknown
   /** The caller's context. */
   ctx: Context
+  /**
+   * Whether the callback pg-pool gives Client#query must run in the caller's context: only when it
+   * leads to a user callback or a non-native promise (a native promise resumes its awaiter in the
+   * awaiter's own context).
+   */
+  restoreContext: boolean
 }
+
+/*
+ * pg-pool calls these synchronously one inside the other: Pool#query -> Pool#connect, and the
+ * connect callback -> Client#query. Each wrapper leaves the pending pool query in a slot for the
+ * next one, which takes it at once. hot path: a slot instead of a context value saves a context
+ * copy and two AsyncLocalStorage frames per pool.query.
+ */
+let poolQueryConnecting: PendingPoolQuery | undefined
+let poolQueryDispatching: PendingPoolQuery | undefined
 
 interface Submittable {
   submit: unknown
@@ -209,6 +220,7 @@ function startSdk(): void {
 }
 
 const INFO = Symbol('threadline.pg.info')
+const POOL_NAME = Symbol('threadline.pg.pool-name')
 
 /** What the query contexts say of a client: fixed once it is connected, so kept on it. */
 function connectionInfo(client: PgClient & { [INFO]?: PgConnectionInfo }): PgConnectionInfo {
@@ -225,6 +237,16 @@ function connectionInfo(client: PgClient & { [INFO]?: PgConnectionInfo }): PgCon
   return info
 }
 
+/** The pool name of a connected client, built once per connection. */
+function poolNameOf(client: PgClient & { [POOL_NAME]?: string }, info: PgConnectionInfo): string {
+  let name = client[POOL_NAME]
+  if (name === undefined) {
+    name = poolName(info)
+    if (info.processID !== undefined) client[POOL_NAME] = name
+  }
+  return name
+}
+
 function poolSnapshot(pool: PgPool): PgPoolContext['pool'] {
   return {
     totalCount: pool.totalCount,
@@ -236,7 +258,10 @@ function poolSnapshot(pool: PgPool): PgPoolContext['pool'] {
 
 function wrapClientQuery(original: Method): Method {
   return function query(this: unknown, config: unknown, values?: unknown, callback?: unknown) {
-    const ctx = activeContext()
+    // the pool.query this query runs for, if any; taken at once so no other query sees it
+    const pending = poolQueryDispatching
+    poolQueryDispatching = undefined
+    const ctx = pending ? pending.ctx : activeContext()
     // hot path: a query outside any span (requireParentSpan) costs one context read
     if (config === null || config === undefined || !wanted(ctx)) return original.call(this, config, values, callback)
     startSdk()
@@ -245,15 +270,9 @@ function wrapClientQuery(original: Method): Method {
     const conf = typeof config === 'string' ? undefined : (config as Submittable)
     const text = typeof config === 'string' ? config : textOf(conf)
     const info = typeof text === 'string' ? sqlInfo(text) : undefined
-    const pending = ctx.getValue(POOL_QUERY) as PendingPoolQuery | undefined
-    let startTime: number | undefined
-    if (pending && !pending.started) {
-      pending.started = true
-      startTime = pending.startTime
-    }
     const span = tracer.startSpan(
       semconv.dbSpanName(info?.summary, info?.operation, semconv.DB_SYSTEM_POSTGRESQL),
-      { kind: SpanKind.CLIENT, startTime },
+      { kind: SpanKind.CLIENT, startTime: pending ? TIME_ORIGIN + pending.started : undefined },
       ctx,
     )
     if (!span.isRecording()) {
@@ -262,36 +281,50 @@ function wrapClientQuery(original: Method): Method {
       if (typeof callback === 'function') return original.call(this, config, values, bindTo(ctx, callback as Callback))
       return original.call(this, config, values, callback)
     }
-    const q: PgQueryContext = {
-      query: {
-        text,
-        name: typeof conf?.name === 'string' ? conf.name : undefined,
-        values: Array.isArray(values) ? values : Array.isArray(conf?.values) ? (conf.values as unknown[]) : undefined,
-      },
-      client: connectionInfo(client),
+    const connection = connectionInfo(client)
+    const queryValues = Array.isArray(values)
+      ? values
+      : Array.isArray(conf?.values)
+        ? (conf.values as unknown[])
+        : undefined
+    setStartAttributes(span, info, connection, text, queryValues, client)
+    // the hook's view of the query: only built when there is a hook
+    const hook = settings.queryHook
+    let q: PgQueryContext | undefined
+    if (hook) {
+      q = {
+        query: { text, name: typeof conf?.name === 'string' ? conf.name : undefined, values: queryValues },
+        client: connection,
+      }
+      try {
+        hook(span, q)
+      } catch {
+        // a hook must not break the user's query
+      }
     }
-    setStartAttributes(span, q, info, client)
-    const end = (error: unknown, result: unknown, rows?: number) => finish(span, q, error, result, rows)
+    // pg-pool's own callback (pending.restoreContext false) only resolves a native promise
+    const restore = pending === undefined || pending.restoreContext
     try {
-      if (sub) return submit(original, this, sub, values, callback, ctx, end)
-      if (typeof values === 'function') return original.call(this, config, afterQuery(ctx, values as Callback, end))
+      if (sub) return submit(original, this, sub, values, callback, ctx, span, q)
+      if (typeof values === 'function')
+        return original.call(this, config, afterQuery(span, q, ctx, values as Callback, restore))
       if (typeof callback === 'function')
-        return original.call(this, config, values, afterQuery(ctx, callback as Callback, end))
+        return original.call(this, config, values, afterQuery(span, q, ctx, callback as Callback, restore))
       if (conf && typeof conf.callback === 'function') {
         const copy = Object.assign(Object.create(Object.getPrototypeOf(conf)), conf) as Submittable
-        copy.callback = afterQuery(ctx, conf.callback as Callback, end)
+        copy.callback = afterQuery(span, q, ctx, conf.callback as Callback, true)
         return original.call(this, copy, values)
       }
       const result = original.call(this, config, values) as PromiseLike<unknown> | undefined
       if (result && typeof result.then === 'function') {
         result.then(
-          (res) => end(undefined, res),
-          (error) => end(error, undefined),
+          (res) => finish(span, q, undefined, res),
+          (error) => finish(span, q, error, undefined),
         )
-      } else end(undefined, undefined)
+      } else finish(span, q, undefined, undefined)
       return result
     } catch (error) {
-      end(error, undefined)
+      finish(span, q, error, undefined)
       throw error
     }
   }
@@ -305,16 +338,25 @@ function textOf(conf: Submittable | undefined): string | undefined {
   return typeof cursorText === 'string' ? cursorText : undefined
 }
 
-/** A query callback that ends the span, then runs the user's callback in the caller's context. */
-function afterQuery(ctx: Context, callback: Callback, end: (error: unknown, result: unknown) => void): Callback {
+/** A query callback that ends the span, then runs the callback (in the caller's context if `restore`). */
+function afterQuery(
+  span: Span,
+  q: PgQueryContext | undefined,
+  ctx: Context,
+  callback: Callback,
+  restore: boolean,
+): Callback {
   return function (this: unknown, error: unknown, result: unknown) {
-    end(error, result)
+    finish(span, q, error, result)
+    if (!restore || activeContext() === ctx) return callback.call(this, error, result)
     return withContext(ctx, () => callback.call(this, error, result))
   }
 }
 
 function bindTo(ctx: Context, callback: Callback): Callback {
   return function (this: unknown, ...args: unknown[]) {
+    // hot path: already in `ctx` (pg-pool serving its queue in the caller's tick) costs no context switch
+    if (activeContext() === ctx) return callback.apply(this, args)
     return withContext(ctx, () => callback.apply(this, args))
   }
 }
@@ -331,7 +373,8 @@ function submit(
   values: unknown,
   callback: unknown,
   ctx: Context,
-  end: (error: unknown, result: unknown, rows?: number) => void,
+  span: Span,
+  q: PgQueryContext | undefined,
 ): unknown {
   let rows = 0
   const { handleDataRow, handleError, handleReadyForQuery } = sub
@@ -343,13 +386,13 @@ function submit(
   }
   if (typeof handleError === 'function') {
     sub.handleError = function (this: unknown, ...args: unknown[]) {
-      end(args[0], undefined)
+      finish(span, q, args[0], undefined)
       return handleError.apply(this, args)
     }
   }
   if (typeof handleReadyForQuery === 'function') {
     sub.handleReadyForQuery = function (this: unknown, ...args: unknown[]) {
-      end(undefined, undefined, rows)
+      finish(span, q, undefined, undefined, rows)
       return handleReadyForQuery.apply(this, args)
     }
   }
@@ -361,30 +404,30 @@ function submit(
 
 function setStartAttributes(
   span: Span,
-  q: PgQueryContext,
   info: ReturnType<typeof sqlInfo> | undefined,
+  connection: PgConnectionInfo,
+  text: string | undefined,
+  values: readonly unknown[] | undefined,
   client: PgClient,
 ) {
   span.setAttribute(semconv.ATTR_DB_SYSTEM_NAME, semconv.DB_SYSTEM_POSTGRESQL)
-  span.setAttribute(semconv.ATTR_DB_NAMESPACE, q.client.database)
-  span.setAttribute(semconv.ATTR_SERVER_ADDRESS, q.client.host)
-  span.setAttribute(semconv.ATTR_SERVER_PORT, q.client.port)
+  span.setAttribute(semconv.ATTR_DB_NAMESPACE, connection.database)
+  span.setAttribute(semconv.ATTR_SERVER_ADDRESS, connection.host)
+  span.setAttribute(semconv.ATTR_SERVER_PORT, connection.port)
   if (info) {
     span.setAttribute(semconv.ATTR_DB_QUERY_SUMMARY, info.summary)
     span.setAttribute(semconv.ATTR_DB_OPERATION_NAME, info.operation)
     span.setAttribute(semconv.ATTR_DB_COLLECTION_NAME, info.collection)
     if (settings.queryText === 'sanitized') span.setAttribute(semconv.ATTR_DB_QUERY_TEXT, info.text)
-    else if (settings.queryText === 'raw') span.setAttribute(semconv.ATTR_DB_QUERY_TEXT, q.query.text)
+    else if (settings.queryText === 'raw') span.setAttribute(semconv.ATTR_DB_QUERY_TEXT, text)
   }
-  if (settings.recordParameters && q.query.values) {
-    const values = q.query.values
+  if (settings.recordParameters && values) {
     for (let k = 0; k < values.length; k++) {
       span.setAttribute(`${semconv.ATTR_DB_QUERY_PARAMETER_PREFIX}${k}`, parameterText(values[k]))
     }
   }
-  const pool = client[POOL_OF]
-  if (pool) {
-    span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_NAME, poolName(q.client))
+  if (client[POOL_OF]) {
+    span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_NAME, poolNameOf(client, connection))
     const checkout = client[CHECKOUT]
     if (checkout) {
       // the first query after a checkout carries how long it waited and what the pool looked like
@@ -397,13 +440,6 @@ function setStartAttributes(
       span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_IDLE, checkout.pool.idleCount)
       span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_PENDING, checkout.pool.waitingCount)
       span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_MAX, checkout.pool.maxSize)
-    }
-  }
-  if (settings.queryHook) {
-    try {
-      settings.queryHook(span, q)
-    } catch {
-      // a hook must not break the user's query
     }
   }
 }
@@ -427,10 +463,11 @@ function parameterText(value: unknown): string {
   return String(value)
 }
 
-function finish(span: Span, q: PgQueryContext, error: unknown, result: unknown, rows?: number): void {
+/** Ends a query span once (pg may report both an error and readyForQuery); `q` is the hook's view. */
+function finish(span: Span, q: PgQueryContext | undefined, error: unknown, result: unknown, rows?: number): void {
   if (!span.isRecording()) return
   if (error) {
-    q.error = error
+    if (q) q.error = error
     const code = (error as { code?: unknown }).code
     // a PostgreSQL error carries its SQLSTATE (five characters); client errors carry ECONNRESET etc.
     if (typeof code === 'string' && code.length === 5 && (error as { severity?: unknown }).severity !== undefined) {
@@ -438,7 +475,7 @@ function finish(span: Span, q: PgQueryContext, error: unknown, result: unknown, 
     }
     recordError(span, error)
   } else {
-    q.result = result
+    if (q) q.result = result
     const returned = rows ?? returnedRows(result)
     if (returned !== undefined) span.setAttribute(semconv.ATTR_DB_RESPONSE_RETURNED_ROWS, returned)
   }
@@ -461,51 +498,65 @@ function wrapPoolQuery(original: Method): Method {
     if (typeof text === 'function' || text === null || text === undefined || !wanted(ctx)) {
       return original.call(this, text, values, callback)
     }
-    // The Client#query that pg-pool makes once it has a connection finds `pending` in its context
-    // (Pool#connect restores it there); the user's callback runs inside that query's callback,
-    // so in the caller's context too.
-    const pending: PendingPoolQuery = {
-      startTime: TIME_ORIGIN + performance.now(),
-      started: false,
+    // pg-pool's query calls this.connect() at once (which takes the slot), then client.query()
+    // in the connect callback, which runs in the caller's context (see wrapPoolConnect)
+    poolQueryConnecting = {
+      started: performance.now(),
       text,
       ctx,
+      restoreContext:
+        typeof values === 'function' ||
+        typeof callback === 'function' ||
+        (this as { Promise?: unknown }).Promise !== Promise,
     }
-    return withContext(ctx.setValue(POOL_QUERY, pending), () => original.call(this, text, values, callback))
+    try {
+      return original.call(this, text, values, callback)
+    } finally {
+      poolQueryConnecting = undefined
+    }
   }
 }
 
 /** pool.query failed before it had a connection (pool timeout, server down): still a span, with the error. */
 function checkoutFailed(pool: PgPool, pending: PendingPoolQuery, error: unknown): void {
-  pending.started = true
   const { ctx, text } = pending
   const sql = typeof text === 'string' ? text : textOf(text as Submittable)
   const info = typeof sql === 'string' ? sqlInfo(sql) : undefined
   const span = tracer.startSpan(
     semconv.dbSpanName(info?.summary, info?.operation, semconv.DB_SYSTEM_POSTGRESQL),
-    { kind: SpanKind.CLIENT, startTime: pending.startTime },
+    { kind: SpanKind.CLIENT, startTime: TIME_ORIGIN + pending.started },
     ctx,
   )
   if (!span.isRecording()) return
   const options = (pool as { options?: { host?: string; port?: number; database?: string; user?: string } }).options
-  const q: PgQueryContext = {
-    query: { text: sql, name: undefined, values: undefined },
-    client: {
-      database: options?.database,
-      host: options?.host,
-      port: options?.port,
-      user: options?.user,
-      processID: undefined,
-    },
+  const connection: PgConnectionInfo = {
+    database: options?.database,
+    host: options?.host,
+    port: options?.port,
+    user: options?.user,
+    processID: undefined,
   }
-  setStartAttributes(span, q, info, {})
-  span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_NAME, poolName(q.client))
-  span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS, TIME_ORIGIN + performance.now() - pending.startTime)
+  setStartAttributes(span, info, connection, sql, undefined, {})
+  span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_NAME, poolName(connection))
+  span.setAttribute(semconv.ATTR_DB_CLIENT_CONNECTION_POOL_WAIT_MS, performance.now() - pending.started)
+  let q: PgQueryContext | undefined
+  if (settings.queryHook) {
+    q = { query: { text: sql, name: undefined, values: undefined }, client: connection }
+    try {
+      settings.queryHook(span, q)
+    } catch {
+      // a hook must not break the user's query
+    }
+  }
   finish(span, q, error, undefined)
 }
 
 function wrapPoolConnect(original: Method): Method {
   return function connect(this: unknown, callback?: unknown) {
-    const ctx = activeContext()
+    // left by pool.query when it is the caller; taken at once so a later connect does not see it
+    const pending = poolQueryConnecting
+    poolQueryConnecting = undefined
+    const ctx = pending ? pending.ctx : activeContext()
     const pool = this as PgPool
     if (!wanted(ctx)) {
       // pg-pool runs a queued callback in the context of whichever query released the connection:
@@ -514,7 +565,7 @@ function wrapPoolConnect(original: Method): Method {
         ? original.call(this, bindTo(ctx, callback as Callback))
         : original.call(this)
     }
-    const started = performance.now()
+    const started = pending ? pending.started : performance.now()
     let snapshot: PgPoolContext['pool'] | undefined
     const checkedOut = (client: unknown) => {
       if (!client || typeof client !== 'object') return
@@ -527,11 +578,17 @@ function wrapPoolConnect(original: Method): Method {
       const userCallback = callback as Callback
       const result = original.call(this, function (this: unknown, error: unknown, client: unknown, release: unknown) {
         if (!error) checkedOut(client)
-        else {
-          const pending = ctx.getValue(POOL_QUERY) as PendingPoolQuery | undefined
-          if (pending && !pending.started) checkoutFailed(pool, pending, error)
+        else if (pending) checkoutFailed(pool, pending, error)
+        // for pool.query, the client.query() its callback makes is the query this span is for
+        poolQueryDispatching = error ? undefined : pending
+        try {
+          // pg-pool hands a queued request its connection from inside the releasing query's
+          // callback: run the caller's callback in the caller's context
+          if (activeContext() === ctx) return userCallback.call(this, error, client, release)
+          return withContext(ctx, () => userCallback.call(this, error, client, release))
+        } finally {
+          poolQueryDispatching = undefined
         }
-        return withContext(ctx, () => userCallback.call(this, error, client, release))
       })
       snapshot ??= poolSnapshot(pool)
       return result

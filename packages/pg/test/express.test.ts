@@ -3,7 +3,7 @@ import { threadline } from '@threadline/express'
 import express from 'express'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { exporter, isChildOf, querySpans, usePostgres } from './harness.js'
+import { endPool, exporter, isChildOf, querySpans, usePostgres } from './harness.js'
 
 const { db } = usePostgres()
 
@@ -33,7 +33,7 @@ describe('an Express handler doing queries', () => {
   afterAll(async () => {
     server.closeAllConnections()
     await new Promise((resolve) => server.close(resolve))
-    await pool.end()
+    await endPool(pool)
   })
 
   it('puts the SQL spans under the request span, in one trace', async () => {

@@ -55,3 +55,19 @@ export function isChildOf(child: ReadableSpan, parent: ReadableSpan): boolean {
     child.spanContext().traceId === parent.spanContext().traceId
   )
 }
+
+/**
+ * Ends a pool and waits for its connections to close: `pool.end()` resolves as soon as it has asked
+ * them to, and a server stopped before they are gone makes them emit an unhandled pool error.
+ */
+export async function endPool(pool: pg.Pool): Promise<void> {
+  let open = pool.totalCount
+  const closed = new Promise<void>((resolve) => {
+    if (open === 0) resolve()
+    pool.on('remove', () => {
+      if (--open === 0) resolve()
+    })
+  })
+  await pool.end()
+  await closed
+}

@@ -1,7 +1,7 @@
 import { activeSpan, type ReadableSpan, SpanStatusCode, trace } from '@threadline/core'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { exporter, isChildOf, onlyQuerySpan, querySpans, usePostgres } from './harness.js'
+import { endPool, exporter, isChildOf, onlyQuerySpan, querySpans, usePostgres } from './harness.js'
 
 const { db } = usePostgres()
 
@@ -10,7 +10,7 @@ describe('pool.query', () => {
   beforeAll(() => {
     pool = new pg.Pool({ connectionString: db().url, max: 2 })
   })
-  afterAll(() => pool.end())
+  afterAll(() => endPool(pool))
 
   it('promise: a query span with the pool, its wait and counts', async () => {
     await trace('request', () => pool.query('SELECT * FROM users WHERE id = $1', [1]))
@@ -62,7 +62,7 @@ describe('pool.query', () => {
   it('a pool that cannot connect: the query span records the connection error', async () => {
     const dead = new pg.Pool({ host: '127.0.0.1', port: 1, database: 'nowhere', connectionTimeoutMillis: 2000 })
     await trace('request', () => expect(dead.query('SELECT 1')).rejects.toMatchObject({ code: 'ECONNREFUSED' }))
-    await dead.end()
+    await endPool(dead)
     const span = onlyQuerySpan()
     expect(span.status.code).toBe(SpanStatusCode.ERROR)
     expect(span.attributes['error.type']).toBe('ECONNREFUSED')
@@ -76,7 +76,7 @@ describe('pool contention (max 1)', () => {
     pool = new pg.Pool({ connectionString: db().url, max: 1 })
     await pool.query('SELECT 1') // one warm connection, made outside any span
   })
-  afterAll(() => pool.end())
+  afterAll(() => endPool(pool))
 
   it('queued queries wait, say so, and stay in their own traces', async () => {
     // Three requests at once on a one-connection pool: the second and third queue behind the first.
@@ -125,5 +125,49 @@ describe('pool contention (max 1)', () => {
     expect(queuedSpan.startTime).toBeLessThan(slowSpan.endTime)
     expect(queuedSpan.endTime).toBeGreaterThan(slowSpan.endTime)
     expect(queuedSpan.attributes['db.client.connection.pool.wait_ms']).toBeGreaterThan(0)
+  })
+
+  it('callback style: a queued query calls back in its own caller context', async () => {
+    // the second query gets its connection from inside the first one's callback, on the socket
+    const seen = await Promise.all(
+      ['a', 'b'].map((name) =>
+        trace(`callback ${name}`, (span) => {
+          return new Promise<boolean>((resolve, reject) => {
+            pool.query('SELECT pg_sleep(0.01), $1::text AS who', [name], (error) =>
+              error ? reject(error) : resolve(activeSpan() === span),
+            )
+          })
+        }),
+      ),
+    )
+    expect(seen).toEqual([true, true])
+    for (const name of ['a', 'b']) {
+      expect(querySpans().filter((s) => isChildOf(s, exporter.getByName(`callback ${name}`)))).toHaveLength(1)
+    }
+  })
+})
+
+describe('a pool with an onConnect hook', () => {
+  it("the hook's own query does not take over the pool query's start or checkout", async () => {
+    const pool = new pg.Pool({
+      connectionString: db().url,
+      max: 1,
+      onConnect: async (client) => {
+        await client.query("SET application_name = 'threadline-test'")
+      },
+    })
+    try {
+      await trace('request', () => pool.query('SELECT 1 AS one'))
+    } finally {
+      await endPool(pool)
+    }
+    const spans = querySpans()
+    const set = spans.find((s) => String(s.attributes['db.query.text']).startsWith('SET')) as ReadableSpan
+    const select = spans.find((s) => s.attributes['db.query.text'] === 'SELECT ? AS one') as ReadableSpan
+    expect(set).toBeDefined()
+    // the pool query's span starts when pool.query was called, before the connection (and its hook) existed
+    expect(select.startTime).toBeLessThanOrEqual(set.startTime)
+    expect(select.attributes['db.client.connection.pool.wait_ms']).toBeTypeOf('number')
+    expect(set.attributes['db.client.connection.pool.wait_ms']).toBeUndefined()
   })
 })
