@@ -218,4 +218,30 @@ describe('analyzeSql', () => {
   it('caches by statement text', () => {
     expect(sqlInfo('SELECT * FROM users WHERE id = $1')).toBe(sqlInfo('SELECT * FROM users WHERE id = $1'))
   })
+
+  it('the cache is bounded and keeps the statements in use', () => {
+    const inUse = sqlInfo('SELECT * FROM carts WHERE id = $1')
+    const once = sqlInfo('SELECT * FROM coupons WHERE code = $1')
+    // 5000 distinct statements pass through (ids inlined by a careless caller); the app's own
+    // statement keeps being used meanwhile, the other one is not
+    for (let k = 0; k < 5000; k++) {
+      sqlInfo(`SELECT * FROM carts WHERE id = ${k}`)
+      if (k % 100 === 0) expect(sqlInfo('SELECT * FROM carts WHERE id = $1')).toBe(inUse)
+    }
+    expect(sqlInfo('SELECT * FROM carts WHERE id = $1')).toBe(inUse)
+    const again = sqlInfo('SELECT * FROM coupons WHERE code = $1')
+    expect(again).not.toBe(once)
+    expect(again).toEqual(once)
+  })
+
+  it('matches keywords in any ASCII case, and only whole keywords', () => {
+    for (const select of ['select', 'SELECT', 'Select', 'sELECT', 'SeLeCt']) {
+      expect(analyzeSql(`${select} a FROM t`).summary).toBe(`${select} t`)
+    }
+    // prefixes, extensions and non-ASCII look-alikes of keywords are names
+    expect(analyzeSql('selec a FROM t').operation).toBe('selec')
+    expect(analyzeSql('SELECT a FROM selectx').collection).toBe('selectx')
+    expect(analyzeSql('SELECT a FROM ſelect').collection).toBe('ſelect')
+    expect(analyzeSql('SELECT a FROM fromage, t').summary).toBe('SELECT fromage t')
+  })
 })

@@ -26,13 +26,30 @@ const DEFAULT_MAX_LENGTH = 4096
 /** Summaries longer than this stop growing (they are span names). */
 const MAX_SUMMARY = 255
 
-// Character classes, by char code.
-const isDigit = (c: number) => c >= 48 && c <= 57
-const isIdentStart = (c: number) => (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95 || c >= 128
-const isIdentPart = (c: number) => isIdentStart(c) || isDigit(c) || c === 36 /* $ */
-const isSpace = (c: number) => c === 32 || (c >= 9 && c <= 13)
+// Character classes, by char code: one table load per character (hot path: the lexer's inner loops).
+const IDENT_START = 1
+const IDENT_PART = 2
+const DIGIT = 4
+const SPACE = 8
+const ASCII_CLASS = new Uint8Array(128)
+for (let c = 0; c < 128; c++) {
+  const letter = (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || c === 95
+  const digit = c >= 48 && c <= 57
+  ASCII_CLASS[c] =
+    (letter ? IDENT_START | IDENT_PART : 0) |
+    (digit ? DIGIT | IDENT_PART : 0) |
+    (c === 36 /* $ */ ? IDENT_PART : 0) |
+    (c === 32 || (c >= 9 && c <= 13) ? SPACE : 0)
+}
+/** Classes of a char code (NaN past the end has none); every non-ASCII character may be in a name. */
+const charClass = (c: number) => (c < 128 ? (ASCII_CLASS[c] as number) : c >= 128 ? IDENT_START | IDENT_PART : 0)
+const isDigit = (c: number) => (charClass(c) & DIGIT) !== 0
+const isIdentStart = (c: number) => (charClass(c) & IDENT_START) !== 0
+const isIdentPart = (c: number) => (charClass(c) & IDENT_PART) !== 0
+const isSpace = (c: number) => (charClass(c) & SPACE) !== 0
 
-// Keyword classes, as bit flags: one Map lookup per word (hot path: most words are not keywords).
+// Keyword classes, as bit flags (hot path: most words are not keywords, and a word is looked up
+// by a hash computed while it is scanned, so it is never sliced or lower-cased to be looked up).
 const DML = 1 << 0 // starts an operation anywhere: select insert update delete merge
 const NOT_AFTER = 1 << 1 // a DML word after these is not an operation: FOR UPDATE, ON DELETE, DO UPDATE, GRANT SELECT
 const TARGET_AFTER = 1 << 2 // the next name is a table: from join into using
@@ -55,32 +72,47 @@ const SELECT = 1 << 18
 /** No keyword is longer than this: longer words skip the lookup. */
 const LONGEST_KEYWORD = 12
 
-// Each keyword is stored lower- and upper-case, so the usual spellings need no toLowerCase().
-const KEYWORDS = new Map<string, number>()
+/** The running hash of a word, ASCII case-folded (`c | 32`), the same for `select`, `SELECT`, `Select`. */
+const hashStep = (h: number, c: number) => (Math.imul(h, 31) + (c | 32)) | 0
+// Open addressing: slot -> keyword index + 1; collisions probe to the next slot.
+const KEYWORD_SLOTS = new Int32Array(1024)
+const KEYWORD_TEXT: string[] = []
+const KEYWORD_FLAGS: number[] = []
 function keywords(flags: number, words: string): void {
-  for (const lower of words.split(' ')) {
-    for (const w of [lower, lower.toUpperCase()]) KEYWORDS.set(w, (KEYWORDS.get(w) ?? 0) | flags)
+  for (const word of words.split(' ')) {
+    let h = 0
+    for (let k = 0; k < word.length; k++) h = hashStep(h, word.charCodeAt(k))
+    let slot = h & 1023
+    for (;;) {
+      const at = KEYWORD_SLOTS[slot] as number
+      if (at === 0) {
+        KEYWORD_TEXT.push(word)
+        KEYWORD_FLAGS.push(flags)
+        KEYWORD_SLOTS[slot] = KEYWORD_TEXT.length
+        break
+      }
+      if (KEYWORD_TEXT[at - 1] === word) {
+        KEYWORD_FLAGS[at - 1] = (KEYWORD_FLAGS[at - 1] as number) | flags
+        break
+      }
+      slot = (slot + 1) & 1023
+    }
   }
 }
 
-/** A word's keyword flags (0 for identifiers); `first` is its first char code. */
-function keywordFlags(word: string, first: number): number {
-  const flags = KEYWORDS.get(word)
-  if (flags !== undefined) return flags
-  // `Select`, `sElect`: rare spellings pay for a lower-case copy; `users` (most words) does not
-  return first >= 65 && first <= 90
-    ? (KEYWORDS.get(word.toLowerCase()) ?? 0)
-    : hasUpper(word)
-      ? (KEYWORDS.get(word.toLowerCase()) ?? 0)
-      : 0
-}
-
-function hasUpper(word: string): boolean {
-  for (let k = 1; k < word.length; k++) {
-    const c = word.charCodeAt(k)
-    if (c >= 65 && c <= 90) return true
+/** Keyword flags of `sql[start, end)` (0 for identifiers), given its hash; ASCII case-insensitive. */
+function keywordFlags(sql: string, start: number, end: number, h: number): number {
+  const len = end - start
+  for (let slot = h & 1023; ; slot = (slot + 1) & 1023) {
+    const at = KEYWORD_SLOTS[slot] as number
+    if (at === 0) return 0
+    const word = KEYWORD_TEXT[at - 1] as string
+    if (word.length !== len) continue
+    let k = 0
+    // keywords are lower-case letters, so `c | 32` matches exactly their two spellings
+    while (k < len && (sql.charCodeAt(start + k) | 32) === word.charCodeAt(k)) k++
+    if (k === len) return KEYWORD_FLAGS[at - 1] as number
   }
-  return false
 }
 keywords(DML, 'select insert update delete merge')
 keywords(NOT_AFTER, 'for on do key then before after of grant revoke instead')
@@ -126,35 +158,47 @@ export function sanitizeSql(sql: string, options?: SanitizeOptions): string {
   return analyzeSql(sql, options).text
 }
 
-const CACHE_LIMIT = 1000
+/** Statements per cache generation: at most twice this many are kept. */
+const CACHE_GENERATION = 500
+/** Longer statements are analyzed every time (they are rarely sent twice, and would pin memory). */
 const CACHE_MAX_TEXT = 8192
-const cache = new Map<string, SqlInfo>()
+// A bounded least-recently-used cache in two generations (the hashlru scheme): a statement used
+// since the last rotation is in `recent`; when `recent` fills it becomes `older`, and whatever is
+// not used again before the next rotation is dropped. O(1), no reordering on a hit.
+let recent = new Map<string, SqlInfo>()
+let older = new Map<string, SqlInfo>()
 
 /**
  * `analyzeSql` with a bounded cache: applications send a few hundred distinct statements, so
  * the common case is one Map lookup (hot path: a query span costs no SQL parsing after warm-up).
  */
 export function sqlInfo(sql: string): SqlInfo {
-  let info = cache.get(sql)
+  let info = recent.get(sql)
+  if (info !== undefined) return info
+  info = older.get(sql)
   if (info === undefined) {
     info = analyzeSql(sql)
-    if (sql.length <= CACHE_MAX_TEXT) {
-      if (cache.size >= CACHE_LIMIT) cache.clear()
-      cache.set(sql, info)
-    }
+    if (sql.length > CACHE_MAX_TEXT) return info
   }
+  if (recent.size >= CACHE_GENERATION) {
+    older = recent
+    recent = new Map()
+  }
+  recent.set(sql, info)
   return info
 }
 
 interface SummaryState {
+  /** The statement, for slicing a word only when the summary keeps it. */
+  sql: string
   parts: string[]
   length: number
   operations: string[]
   targets: string[]
   /** Keyword flags of the previous token if it was a word, else 0. */
   prevFlags: number
-  /** The previous token if it was punctuation (`(`, `,` …), `^` at the start, else ''. */
-  prevPunct: string
+  /** The previous token's kind: WORD, START, or the char code of punctuation (`?` a literal, `$` a parameter, `"` a quoted name). */
+  prevPunct: number
   /** Waiting for a table name (after FROM, JOIN, INTO …). */
   expectTarget: boolean
   /** Whether the awaited name may be a function (`FROM unnest($1)`) rather than a table. */
@@ -173,26 +217,36 @@ interface SummaryState {
   full: boolean
 }
 
+// Token kinds for `token()`: a word, the start of a statement (for prevPunct), else a char code.
+const WORD = 0
+const START = -1
+const QUOTED = 34 /* " */
+const LITERAL = 63 /* ? */
+const PARAMETER = 36 /* $ */
+
 function scan(sql: string, maxLength: number): SqlInfo {
   const n = sql.length
-  const out: string[] = []
-  let outLength = 0
-  let copyFrom = 0 // input not yet copied to `out`
+  // `text` is built from runs of the input between replacements: `out` holds the finished part,
+  // [copyFrom, i) is input not yet copied.
+  let out = ''
+  let copyFrom = 0
   let textDone = false
-  // IN-list collapsing: where `(` of `IN (` starts in `out`, and whether only literals followed.
-  let inListAt = -1
-  let inListLength = 0
+  /** The text would pass maxLength once `i` passes this (kept in step with `out` and `copyFrom`). */
+  let limit = maxLength
+  // IN-list collapsing: `out` up to `(` of `IN (`, and whether only literals followed.
+  let inList: string | undefined
   let inListClean = false
   let inListSeenValue = false
   let afterIn = false
 
   const s: SummaryState = {
+    sql,
     parts: [],
     length: 0,
     operations: [],
     targets: [],
     prevFlags: 0,
-    prevPunct: '^',
+    prevPunct: START,
     expectTarget: false,
     targetMayBeFunction: false,
     listDepth: -1,
@@ -206,40 +260,31 @@ function scan(sql: string, maxLength: number): SqlInfo {
     full: false,
   }
 
-  const flush = (to: number) => {
-    if (to > copyFrom) {
-      const piece = sql.slice(copyFrom, to)
-      out.push(piece)
-      outLength += piece.length
-    }
-    copyFrom = to
-  }
-  /** Replaces input [start, end) by `replacement`. */
-  const replace = (start: number, end: number, replacement: string) => {
-    flush(start)
-    out.push(replacement)
-    outLength += replacement.length
-    copyFrom = end
-  }
-
   let i = 0
   while (i < n) {
-    if (!textDone && outLength + (i - copyFrom) > maxLength) {
-      flush(i)
+    let c = sql.charCodeAt(i)
+    if (isSpace(c)) {
+      i++
+      while (i < n && isSpace(sql.charCodeAt(i))) i++
+      if (i === n) break
+      c = sql.charCodeAt(i)
+    }
+    if (i > limit && !textDone) {
+      out += sql.slice(copyFrom, i)
+      copyFrom = i
       textDone = true
     }
     if (textDone && s.full) break
-    const c = sql.charCodeAt(i)
-    if (isSpace(c)) {
-      i++
-      continue
-    }
     const start = i
     // comments: removed from the text (they may carry anything), invisible to the summary
     if (c === 45 /* - */ && sql.charCodeAt(i + 1) === 45) {
-      i += 2
-      while (i < n && sql.charCodeAt(i) !== 10) i++
-      if (!textDone) replace(start, i, ' ')
+      i = sql.indexOf('\n', i + 2)
+      if (i < 0) i = n
+      if (!textDone) {
+        out += `${sql.slice(copyFrom, start)} `
+        copyFrom = i
+        limit = maxLength + copyFrom - out.length
+      }
       continue
     }
     if (c === 47 /* / */ && sql.charCodeAt(i + 1) === 42 /* * */) {
@@ -255,7 +300,11 @@ function scan(sql: string, maxLength: number): SqlInfo {
           i += 2
         } else i++
       }
-      if (!textDone) replace(start, i, ' ')
+      if (!textDone) {
+        out += `${sql.slice(copyFrom, start)} `
+        copyFrom = i
+        limit = maxLength + copyFrom - out.length
+      }
       continue
     }
     let literal = false
@@ -264,9 +313,9 @@ function scan(sql: string, maxLength: number): SqlInfo {
       literal = true
     } else if (c === 34 /* " */) {
       i = skipQuoted(sql, i, 34, false)
-      token(s, sql.slice(start, i), false, 0)
-      if (afterIn) afterIn = false
-      if (inListAt >= 0) inListClean = false
+      token(s, QUOTED, start, i, 0)
+      afterIn = false
+      if (inList !== undefined) inListClean = false
       continue
     } else if (c === 36 /* $ */) {
       const next = sql.charCodeAt(i + 1)
@@ -274,8 +323,8 @@ function scan(sql: string, maxLength: number): SqlInfo {
         // a parameter ($1): kept as written (semconv: placeholders are not sanitized)
         i += 2
         while (i < n && isDigit(sql.charCodeAt(i))) i++
-        token(s, '$', false, 0)
-        if (inListAt >= 0) inListClean = false
+        token(s, PARAMETER, start, i, 0)
+        if (inList !== undefined) inListClean = false
         afterIn = false
         continue
       }
@@ -285,32 +334,43 @@ function scan(sql: string, maxLength: number): SqlInfo {
         literal = true
       } else {
         i++
-        token(s, '$', false, 0)
+        token(s, PARAMETER, start, i, 0)
         continue
       }
     } else if (isDigit(c) || (c === 46 /* . */ && isDigit(sql.charCodeAt(i + 1)))) {
       i = skipNumber(sql, i)
       literal = true
     } else if (isIdentStart(c)) {
+      let h = hashStep(0, c)
       i++
-      while (i < n && isIdentPart(sql.charCodeAt(i))) i++
-      const word = sql.slice(start, i)
-      const next = sql.charCodeAt(i)
+      while (i < n) {
+        const d = sql.charCodeAt(i)
+        if (!isIdentPart(d)) break
+        h = hashStep(h, d)
+        i++
+      }
       const len = i - start
+      const next = sql.charCodeAt(i)
+      const lower = c | 32
       // prefixed strings: E'…' (backslash escapes), B'…', X'…', N'…', U&'…'
-      if (next === 39 && len === 1 && 'eEbBxXnN'.includes(word)) {
-        i = skipQuoted(sql, i, 39, word === 'e' || word === 'E')
+      if (next === 39 && len === 1 && (lower === 101 || lower === 98 || lower === 120 || lower === 110)) {
+        i = skipQuoted(sql, i, 39, lower === 101)
         literal = true
-      } else if (len === 1 && (word === 'u' || word === 'U') && next === 38 /* & */ && sql.charCodeAt(i + 1) === 39) {
+      } else if (len === 1 && lower === 117 && next === 38 /* & */ && sql.charCodeAt(i + 1) === 39) {
         i = skipQuoted(sql, i + 1, 39, false)
         literal = true
       } else {
-        const flags = len <= LONGEST_KEYWORD ? keywordFlags(word, c) : 0
+        const flags = len <= LONGEST_KEYWORD ? keywordFlags(sql, start, i, h) : 0
         if (flags & BOOLEAN) literal = true
         else {
-          if (inListAt >= 0) inListClean = false
+          if (inList !== undefined) inListClean = false
           afterIn = (flags & IN) !== 0
-          token(s, word, true, flags)
+          // hot path: a plain name (a column, an alias) with no summary state waiting on it is what
+          // most words are; it only becomes the previous token (token() would do the same)
+          if (flags === 0 && s.pending === undefined && s.ddl === undefined && !s.statementStart && !s.expectTarget) {
+            s.prevFlags = 0
+            s.prevPunct = WORD
+          } else token(s, WORD, start, i, flags)
           continue
         }
       }
@@ -319,42 +379,43 @@ function scan(sql: string, maxLength: number): SqlInfo {
       i++
       if (c === 40 /* ( */) {
         if (afterIn && !textDone) {
-          flush(i)
-          inListAt = out.length
-          inListLength = outLength
+          out += sql.slice(copyFrom, i)
+          copyFrom = i
+          inList = out
           inListClean = true
           inListSeenValue = false
-        } else if (inListAt >= 0) inListClean = false
-      } else if (c === 41 /* ) */ && inListAt >= 0) {
+        } else if (inList !== undefined) inListClean = false
+      } else if (c === 41 /* ) */ && inList !== undefined) {
         if (inListClean && inListSeenValue && !textDone) {
-          out.length = inListAt
-          outLength = inListLength
-          out.push('?)')
-          outLength += 2
+          out = `${inList}?)`
           copyFrom = i
+          limit = maxLength + copyFrom - out.length
         }
-        inListAt = -1
-      } else if (c !== 44 /* , */ && inListAt >= 0) {
+        inList = undefined
+      } else if (c !== 44 /* , */ && inList !== undefined) {
         // `IN (1 + 2)`, casts …: not a plain list, keep it as sanitized
         if (c !== 58 /* : */) inListClean = false
       }
       afterIn = false
-      token(s, sql[start] as string, false, 0)
+      punctuation(s, c, start, i)
       continue
     }
     if (literal) {
       afterIn = false
-      if (inListAt >= 0) inListSeenValue = true
-      if (!textDone) replace(start, Math.min(i, n), '?')
-      token(s, '?', false, 0)
+      if (inList !== undefined) inListSeenValue = true
+      if (!textDone) {
+        out += `${sql.slice(copyFrom, start)}?`
+        copyFrom = Math.min(i, n)
+        limit = maxLength + copyFrom - out.length
+      }
+      punctuation(s, LITERAL, start, i)
     }
   }
-  if (!textDone) flush(n)
+  if (!textDone) out += sql.slice(copyFrom, n)
   endStatement(s)
-  let text = out.join('')
-  if (text.length > maxLength) text = text.slice(0, maxLength)
+  if (out.length > maxLength) out = out.slice(0, maxLength)
   return {
-    text: text.trim(),
+    text: out.trim(),
     summary: s.parts.length ? s.parts.join(' ') : undefined,
     operation: single(s.operations),
     collection: single(s.targets),
@@ -464,44 +525,48 @@ function endStatement(s: SummaryState): void {
   s.ddl = undefined
 }
 
-/** Feeds one significant token to the summary state machine; `flags` are a word's keyword classes. */
-function token(s: SummaryState, raw: string, word: boolean, flags: number): void {
+/**
+ * Feeds one significant token to the summary state machine: `kind` is WORD (with its keyword
+ * `flags`), QUOTED, LITERAL, PARAMETER or a punctuation char code; the token is `sql[start, end)`,
+ * sliced only when the summary keeps it.
+ */
+function token(s: SummaryState, kind: number, start: number, end: number, flags: number): void {
   const prevFlags = s.prevFlags
   const prevPunct = s.prevPunct
   s.prevFlags = flags
-  s.prevPunct = word ? '' : raw
-  const quoted = raw.charCodeAt(0) === 34 /* " */
+  s.prevPunct = kind
+  const word = kind === WORD
   // a table name in pieces: schema . table
   if (s.pending !== undefined) {
-    if (raw === '.') {
+    if (kind === 46 /* . */) {
       s.pending += '.'
       s.pendingDot = true
       return
     }
-    if (s.pendingDot && (word || quoted)) {
-      s.pending += raw
+    if (s.pendingDot && (word || kind === QUOTED)) {
+      s.pending += s.sql.slice(start, end)
       s.pendingDot = false
       return
     }
-    if (raw === '(' && s.pendingMayBeFunction) {
+    if (kind === 40 /* ( */ && s.pendingMayBeFunction) {
       // `FROM generate_series(…)`: a function, not a table
       s.pending = undefined
       s.pendingDot = false
     } else commitPending(s)
   }
-  if (raw === ';') {
+  if (kind === 59 /* ; */) {
     endStatement(s)
     s.statementStart = true
     s.depth = 0
-    s.prevPunct = '^'
+    s.prevPunct = START
     return
   }
-  if (raw === '(') {
+  if (kind === 40 /* ( */) {
     s.depth++
     s.expectTarget = false
     return
   }
-  if (raw === ')') {
+  if (kind === 41 /* ) */) {
     s.depth--
     if (s.depth < s.listDepth) s.listDepth = -1
     return
@@ -513,7 +578,7 @@ function token(s: SummaryState, raw: string, word: boolean, flags: number): void
     if (flags & DDL_MODIFIER) return
     s.ddl = undefined
     if (word) {
-      addOperation(s, `${verb} ${raw}`)
+      addOperation(s, `${verb} ${s.sql.slice(start, end)}`)
       expect(s, false, s.ddlIsDrop ? s.depth : -1)
       return
     }
@@ -521,20 +586,24 @@ function token(s: SummaryState, raw: string, word: boolean, flags: number): void
   if (word) {
     if (atStart && !(flags & WITH)) {
       if (flags & DDL) {
-        s.ddl = raw
+        s.ddl = s.sql.slice(start, end)
         s.ddlIsDrop = (flags & DROP) !== 0
         return
       }
-      addOperation(s, raw)
+      addOperation(s, s.sql.slice(start, end))
       if (flags & STATEMENT_TARGET) expect(s, false, flags & LIST_STATEMENT ? s.depth : -1)
       return
     }
-    if (flags & DML && !(prevFlags & NOT_AFTER) && prevPunct !== ',') {
+    if (flags & DML && !(prevFlags & NOT_AFTER) && prevPunct !== 44 /* , */) {
       const select = (flags & SELECT) !== 0
       const boundary =
-        prevPunct === '^' || prevPunct === '(' || prevPunct === ')' || prevPunct === ';' || (prevFlags & BOUNDARY) !== 0
+        prevPunct === START ||
+        prevPunct === 40 /* ( */ ||
+        prevPunct === 41 /* ) */ ||
+        prevPunct === 59 /* ; */ ||
+        (prevFlags & BOUNDARY) !== 0
       if (select || boundary) {
-        addOperation(s, raw)
+        addOperation(s, s.sql.slice(start, end))
         if (flags & UPDATE) expect(s, false, -1)
         else s.listDepth = -1
         return
@@ -544,7 +613,7 @@ function token(s: SummaryState, raw: string, word: boolean, flags: number): void
       if (flags & SKIP) return
       s.expectTarget = false
       if (!(flags & CLAUSE)) {
-        startPending(s, raw)
+        startPending(s, s.sql.slice(start, end))
         return
       }
     }
@@ -555,16 +624,30 @@ function token(s: SummaryState, raw: string, word: boolean, flags: number): void
     if (flags & CLAUSE && !(flags & JOIN)) s.listDepth = -1
     return
   }
-  if (quoted && s.expectTarget) {
+  if (kind === QUOTED && s.expectTarget) {
     s.expectTarget = false
-    startPending(s, raw)
+    startPending(s, s.sql.slice(start, end))
     return
   }
-  if (raw === ',' && s.listDepth === s.depth && s.listDepth >= 0) {
+  if (kind === 44 /* , */ && s.listDepth === s.depth && s.listDepth >= 0) {
     expect(s, true, s.listDepth)
     return
   }
   s.expectTarget = false
+}
+
+/**
+ * A punctuation, literal or parameter token. hot path: unless a table name is being read or it is
+ * `;`, `(`, `)` or `,`, such a token only ends what was awaited, which is what token() would do.
+ */
+function punctuation(s: SummaryState, kind: number, start: number, end: number): void {
+  if (s.pending === undefined && kind !== 59 && kind !== 40 && kind !== 41 && kind !== 44) {
+    s.prevFlags = 0
+    s.prevPunct = kind
+    s.statementStart = false
+    s.ddl = undefined
+    s.expectTarget = false
+  } else token(s, kind, start, end, 0)
 }
 
 function expect(s: SummaryState, mayBeFunction: boolean, listDepth: number): void {
