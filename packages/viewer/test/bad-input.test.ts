@@ -189,6 +189,66 @@ describe('OTLP/HTTP', () => {
     }
   })
 
+  it('stores every attribute value type within the limits: bytes as base64, nested strings cut, a long key cut', async () => {
+    const longKey = 'k'.repeat(2000)
+    const local = await startTestViewer()
+    try {
+      const r = await post(
+        local.ports.otlpHttp,
+        '/v1/traces',
+        otlpJson([
+          jsonSpan({
+            spanId: 'ddddddddddddddd1',
+            attributes: [
+              { key: 's', value: { stringValue: 'plain' } },
+              { key: 'i', value: { intValue: '42' } },
+              { key: 'd', value: { doubleValue: 2.5 } },
+              { key: 'b', value: { boolValue: false } },
+              { key: 'raw', value: { bytesValue: Buffer.from('hello').toString('base64') } },
+              {
+                key: 'nested',
+                value: {
+                  kvlistValue: {
+                    values: [
+                      { key: 'long', value: { stringValue: 'y'.repeat(20_000) } },
+                      { key: 'list', value: { arrayValue: { values: [{ intValue: '1' }, { stringValue: 'two' }] } } },
+                    ],
+                  },
+                },
+              },
+            ],
+            events: [
+              {
+                name: 'e',
+                timeUnixNano: String(now),
+                attributes: [{ key: 'blob', value: { bytesValue: Buffer.from([1, 2, 3]).toString('base64') } }],
+              },
+            ],
+          }),
+          jsonSpan({ spanId: 'ddddddddddddddd2', attributes: [{ key: longKey, value: { stringValue: 'v' } }] }),
+        ]),
+        { 'content-type': 'application/json' },
+      )
+      expect(r.status).toBe(200)
+      const spans = local.store.trace('5b8efff798038103d269b633813fc60c')!
+      const typed = spans.find((s) => s.spanId === 'ddddddddddddddd1')!
+      expect(typed.attributes).toEqual({
+        s: 'plain',
+        i: 42,
+        d: 2.5,
+        b: false,
+        raw: Buffer.from('hello').toString('base64'),
+        nested: { long: 'y'.repeat(16 * 1024), list: [1, 'two'] },
+      })
+      expect(typed.events[0]!.attributes).toEqual({ blob: Buffer.from([1, 2, 3]).toString('base64') })
+      expect(typed.droppedAttributesCount).toBeUndefined()
+      const keyed = spans.find((s) => s.spanId === 'ddddddddddddddd2')!
+      expect(keyed.attributes).toEqual({ ['k'.repeat(1024)]: 'v' })
+    } finally {
+      await local.close()
+    }
+  })
+
   it('rejects 100k attributes on one span with 400 (core decoder limit), not a crash', async () => {
     const many = Array.from({ length: 100_000 }, (_, i) => ({ key: `k${i}`, value: { boolValue: true } }))
     const r = await otlp(otlpJson([jsonSpan({ spanId: 'ccccccccccccccc1', attributes: many })]))

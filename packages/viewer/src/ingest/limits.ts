@@ -75,9 +75,11 @@ export type SpanDraft = Omit<StoredSpan, 'service' | 'error' | 'dbSystem'>
  * Checks the ids and times of a decoded span and derives the indexed fields.
  * Returns the reason as a string when the span must be rejected.
  */
-export function finishSpan(draft: SpanDraft): StoredSpan | string {
-  if (!isTraceId(draft.traceId)) return `invalid trace id "${clampString(String(draft.traceId), 64)}"`
-  if (!isSpanId(draft.spanId)) return `invalid span id "${clampString(String(draft.spanId), 64)}"`
+export function finishSpan(draft: SpanDraft, idsChecked = false): StoredSpan | string {
+  if (!idsChecked) {
+    if (!isTraceId(draft.traceId)) return `invalid trace id "${clampString(String(draft.traceId), 64)}"`
+    if (!isSpanId(draft.spanId)) return `invalid span id "${clampString(String(draft.spanId), 64)}"`
+  }
   if (draft.parentSpanId !== undefined && !isSpanId(draft.parentSpanId)) {
     if (draft.parentSpanId === '' || draft.parentSpanId === ZERO_SPAN) draft.parentSpanId = undefined
     else return `invalid parent span id "${clampString(String(draft.parentSpanId), 64)}"`
@@ -133,8 +135,9 @@ export function newResult(): DecodeResult {
   return { spans: [], rejected: 0, reasons: [] }
 }
 
-export function accept(result: DecodeResult, draft: SpanDraft): void {
-  const span = finishSpan(draft)
+/** `idsChecked`: the decoder already validated the trace and span ids as `isTraceId`/`isSpanId` would. */
+export function accept(result: DecodeResult, draft: SpanDraft, idsChecked = false): void {
+  const span = finishSpan(draft, idsChecked)
   if (typeof span === 'string') reject(result, span)
   else result.spans.push(span)
 }

@@ -1,5 +1,5 @@
 import { DependencyCounter } from '../analysis/dependencies.js'
-import type { AttrValue, SpanKindName, SpanRow, StoredSpan } from '../model.js'
+import type { Attrs, AttrValue, SpanKindName, SpanRow, StoredSpan } from '../model.js'
 import {
   attributeText,
   type DependencyEdge,
@@ -22,7 +22,15 @@ export interface MemoryStoreOptions {
 interface TraceEntry {
   readonly traceId: string
   readonly spans: StoredSpan[]
-  readonly spanIds: Set<string>
+  /** Span ids for the duplicate check, once the trace has `SPAN_ID_SET` spans; below, a scan is cheaper. */
+  spanIds: Set<string> | undefined
+  /** Resource whose attributes were last indexed for this trace: spans of one export share it. */
+  indexedResource: Attrs | undefined
+  /** The attribute index postings that list this trace (a Set too once there are many). */
+  postings: Posting[]
+  postingSet: Set<Posting> | undefined
+  /** Set once the trace left the store; postings drop it lazily. */
+  removed: boolean
   startUs: number
   endUs: number
   errorCount: number
@@ -32,6 +40,24 @@ interface TraceEntry {
 }
 
 const BUCKET_US = 1_000_000
+const SPAN_ID_SET = 16
+const POSTING_SET = 32
+
+/** The traces that have one `key=value` attribute (on a span or its resource). */
+interface Posting {
+  readonly key: string
+  readonly value: IndexValue
+  /** In the order the traces got the value, each once; removed traces stay until compaction. */
+  entries: TraceEntry[]
+  /** How many of `entries` are removed. */
+  removed: number
+}
+
+/** What a search gets from the index: traces that may match (some possibly removed), and how many are live. */
+interface Candidates {
+  readonly entries: readonly TraceEntry[]
+  readonly size: number
+}
 /** Attribute values whose search text is longer than this are not indexed; a filter on one scans. */
 export const MAX_INDEXED_VALUE = 256
 
@@ -49,11 +75,14 @@ export class MemoryStore implements Store {
   private readonly buckets = new Map<number, Set<TraceEntry>>()
   private readonly bucketKeys: number[] = []
   /**
-   * Attribute index: "key\0text" → the traces with a span having that span or resource attribute,
-   * `text` being the value as search compares it (`searchText`). One trace is held bare, more in a
-   * Set (most values of a high-cardinality key such as a user id name one trace or a few).
+   * Attribute index: key → value (`indexValue`) → the traces with a span having that span or
+   * resource attribute. Two levels and primitive values, not one "key=text" string: no string is
+   * built per attribute and numbers are not formatted. Postings are arrays, appended to in arrival
+   * order and compacted lazily: a common value (GET, 200) names most traces, and adding to a Set
+   * that large cost more than everything else in `add` together.
    */
-  private readonly attributeIndex = new Map<string, TraceEntry | Set<TraceEntry>>()
+  private readonly attributeIndex = new Map<string, Map<IndexValue, Posting>>()
+  private attributeEntries = 0
   /** Longest trace seen: how far before a window a trace may start and still reach into it. */
   private longestUs = 0
   private spanCount = 0
@@ -77,7 +106,11 @@ export class MemoryStore implements Store {
         entry = {
           traceId: span.traceId,
           spans: [],
-          spanIds: new Set(),
+          spanIds: undefined,
+          indexedResource: undefined,
+          postings: [],
+          postingSet: undefined,
+          removed: false,
           startUs: span.startUs,
           endUs: span.startUs + span.durationUs,
           errorCount: 0,
@@ -86,12 +119,13 @@ export class MemoryStore implements Store {
         }
         this.traces.set(span.traceId, entry)
         this.place(entry)
-      } else if (entry.spanIds.has(span.spanId)) {
+      } else if (hasSpan(entry, span.spanId)) {
         this.duplicates++
         continue
       }
       entry.spans.push(span)
-      entry.spanIds.add(span.spanId)
+      if (entry.spanIds !== undefined) entry.spanIds.add(span.spanId)
+      else if (entry.spans.length === SPAN_ID_SET) entry.spanIds = new Set(entry.spans.map((s) => s.spanId))
       if (span.startUs < entry.startUs) {
         entry.startUs = span.startUs
         const bucket = Math.floor(span.startUs / BUCKET_US)
@@ -135,61 +169,81 @@ export class MemoryStore implements Store {
     }
   }
 
+  // hot path: a resource is indexed once per trace while its spans share the object (one export),
+  // not once per span (1M spans, 3 resource attributes: ~3M fewer index updates)
   private indexAttributes(entry: TraceEntry, span: StoredSpan): void {
     for (const key in span.attributes) this.link(key, span.attributes[key], entry)
+    if (span.resource === entry.indexedResource) return
+    entry.indexedResource = span.resource
     for (const key in span.resource) this.link(key, span.resource[key], entry)
   }
 
-  private link(key: string, value: AttrValue | undefined, entry: TraceEntry): void {
-    const text = indexText(value)
-    if (text === undefined) return
-    const k = `${key}\u0000${text}`
-    const held = this.attributeIndex.get(k)
-    if (held === undefined) this.attributeIndex.set(k, entry)
-    else if (held instanceof Set) held.add(entry)
-    else if (held !== entry) this.attributeIndex.set(k, new Set([held, entry]))
+  private link(key: string, attribute: AttrValue | undefined, entry: TraceEntry): void {
+    const value = indexValue(attribute)
+    if (value === undefined) return
+    let values = this.attributeIndex.get(key)
+    if (values === undefined) {
+      values = new Map()
+      this.attributeIndex.set(key, values)
+    }
+    let posting = values.get(value)
+    if (posting === undefined) {
+      posting = { key, value, entries: [entry], removed: 0 }
+      values.set(value, posting)
+      this.attributeEntries++
+    } else {
+      const entries = posting.entries
+      if (entries[entries.length - 1] === entry) return
+      if (entry.postingSet !== undefined ? entry.postingSet.has(posting) : entry.postings.includes(posting)) return
+      entries.push(entry)
+    }
+    entry.postings.push(posting)
+    if (entry.postingSet !== undefined) entry.postingSet.add(posting)
+    else if (entry.postings.length === POSTING_SET) entry.postingSet = new Set(entry.postings)
   }
 
+  /** Takes a removed trace out of its postings: counted now, dropped from the arrays when they are half removed. */
   private unlinkAll(entry: TraceEntry): void {
-    for (const span of entry.spans) {
-      for (const key in span.attributes) this.unlink(key, span.attributes[key], entry)
-      for (const key in span.resource) this.unlink(key, span.resource[key], entry)
+    entry.removed = true
+    for (const posting of entry.postings) {
+      posting.removed++
+      if (posting.removed === posting.entries.length) {
+        const values = this.attributeIndex.get(posting.key)!
+        values.delete(posting.value)
+        this.attributeEntries--
+        if (values.size === 0) this.attributeIndex.delete(posting.key)
+      } else if (posting.removed * 2 > posting.entries.length) {
+        posting.entries = posting.entries.filter((e) => !e.removed)
+        posting.removed = 0
+      }
     }
-  }
-
-  private unlink(key: string, value: AttrValue | undefined, entry: TraceEntry): void {
-    const text = indexText(value)
-    if (text === undefined) return
-    const k = `${key}\u0000${text}`
-    const held = this.attributeIndex.get(k)
-    if (held === entry) this.attributeIndex.delete(k)
-    else if (held instanceof Set) {
-      held.delete(entry)
-      if (held.size === 1) this.attributeIndex.set(k, held.values().next().value!)
-      else if (held.size === 0) this.attributeIndex.delete(k)
-    }
+    entry.postings = []
+    entry.postingSet = undefined
   }
 
   /**
    * The traces that can match every filter: the smallest index entry among the filters, or
    * undefined when no filter can be answered from the index (values too long to be indexed).
    */
-  private candidates(filters: readonly AttributeFilter[]): ReadonlySet<TraceEntry> | undefined {
-    let best: ReadonlySet<TraceEntry> | undefined
+  private candidates(filters: readonly AttributeFilter[]): Candidates | undefined {
+    let best: Candidates | undefined
     for (const f of filters) {
       // keys every object inherits (`constructor`, `__proto__`) match through the prototype: scan
       if (f.text.length > MAX_INDEXED_VALUE || f.key in Object.prototype) continue
-      const held = this.attributeIndex.get(`${f.key}\u0000${f.text}`)
-      if (held === undefined) return new Set()
-      const set = held instanceof Set ? held : new Set([held])
-      if (best === undefined || set.size < best.size) best = set
+      const values = this.attributeIndex.get(f.key)
+      // the text may match a string (or an object's JSON), a number and a boolean value
+      let found = candidatesOf(values?.get(f.text))
+      if (f.number !== undefined) found = union(found, candidatesOf(values?.get(f.number)))
+      if (f.bool !== undefined) found = union(found, candidatesOf(values?.get(f.bool)))
+      if (found === undefined) return { entries: [], size: 0 }
+      if (best === undefined || found.size < best.size) best = found
     }
     return best
   }
 
-  /** Attribute index entries (for tests): how many `key=value` texts are indexed. */
+  /** Attribute index entries (for tests): how many `key=value` pairs are indexed. */
   attributeIndexSize(): number {
-    return this.attributeIndex.size
+    return this.attributeEntries
   }
 
   private place(entry: TraceEntry): void {
@@ -233,6 +287,9 @@ export class MemoryStore implements Store {
     this.spanCount -= entry.spans.length
     for (const span of entry.spans) this.index(span, -1)
     this.unlinkAll(entry)
+    // postings may still list the entry for a while: let its spans go now
+    entry.spans.length = 0
+    entry.spanIds = undefined
   }
 
   services(): string[] {
@@ -269,7 +326,7 @@ export class MemoryStore implements Store {
       if (query.errorsOnly && entry.errorCount === 0) return false
       if (query.service !== undefined && !entry.services.has(query.service)) return false
       if (entry.endUs < startUs || entry.startUs > endUs) return false
-      if (candidates !== undefined && !candidates.has(entry)) return false
+      // the attribute filters are checked on the spans: the index only chose where to look
       return !needSpanScan || anyMatches(entry.spans, query, startUs, endUs, filters)
     }
     // checking n candidates costs n; the scan stops after about limit × traces / n traces
@@ -278,7 +335,7 @@ export class MemoryStore implements Store {
       // few traces carry the value: check them, then offer the matches in the order the scan
       // below would (newest second first, each second in its own order), so ties come out alike
       const matched = new Set<TraceEntry>()
-      for (const entry of candidates!) if (accepts(entry)) matched.add(entry)
+      for (const entry of candidates!.entries) if (!entry.removed && accepts(entry)) matched.add(entry)
       const seconds = [...new Set([...matched].map((e) => e.bucket))].sort((a, b) => b - a)
       for (const second of seconds) {
         if (!top.wants((second + 1) * BUCKET_US)) break
@@ -384,6 +441,7 @@ export class MemoryStore implements Store {
     this.bucketKeys.length = 0
     this.operationIndex.clear()
     this.attributeIndex.clear()
+    this.attributeEntries = 0
     this.spanCount = 0
   }
 }
@@ -399,19 +457,38 @@ function lowerBound(sorted: readonly number[], value: number): number {
   return lo
 }
 
+type IndexValue = string | number | boolean
+
 /**
- * An attribute value as `matches` compares it with a filter's text: a span matches `key=text`
- * exactly when this is `text` (strings as is, finite numbers and booleans by `String`, the rest
- * as JSON); undefined when no text can match, or the text is too long to index.
+ * An attribute value as the memory index keys it: strings, finite numbers and booleans as they
+ * are (`matches` compares them so), null, arrays and objects as their JSON text; undefined when
+ * no filter can match it or it is too long to index.
  */
-export function indexText(value: AttrValue | undefined): string | undefined {
-  let text: string | undefined
+function indexValue(value: AttrValue | undefined): IndexValue | undefined {
+  if (typeof value === 'string') return value.length <= MAX_INDEXED_VALUE ? value : undefined
+  if (typeof value === 'number') return Number.isFinite(value) ? value : undefined
+  if (typeof value === 'boolean') return value
   if (value === undefined) return undefined
-  if (typeof value === 'string') text = value
-  else if (typeof value === 'number') text = Number.isFinite(value) ? String(value) : undefined
-  else if (typeof value === 'boolean') text = value ? 'true' : 'false'
-  else text = attributeText(value) as string | undefined
+  const text = attributeText(value) as string | undefined
   return text !== undefined && text.length <= MAX_INDEXED_VALUE ? text : undefined
+}
+
+function candidatesOf(posting: Posting | undefined): Candidates | undefined {
+  return posting && { entries: posting.entries, size: posting.entries.length - posting.removed }
+}
+
+function union(a: Candidates | undefined, b: Candidates | undefined): Candidates | undefined {
+  if (a === undefined) return b
+  if (b === undefined) return a
+  const entries = [...new Set([...a.entries, ...b.entries])].filter((e) => !e.removed)
+  return { entries, size: entries.length }
+}
+
+function hasSpan(entry: TraceEntry, spanId: string): boolean {
+  if (entry.spanIds !== undefined) return entry.spanIds.has(spanId)
+  const spans = entry.spans
+  for (let i = 0; i < spans.length; i++) if (spans[i]!.spanId === spanId) return true
+  return false
 }
 
 interface AttributeFilter {
