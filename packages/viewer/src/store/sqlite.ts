@@ -20,10 +20,80 @@ export interface SqliteStoreOptions {
   path: string
 }
 
-/** 2 added the `attributes` index; a version 1 file is migrated (filled from its spans) on open. */
-const SCHEMA_VERSION = '2'
-/** An attribute filter whose index entry names at most this many traces drives the search. */
+/**
+ * 2 added an attribute index (a row per trace and `key=value`); 3 numbers traces (`trace_no`) and
+ * stores the index as posting lists. A version 1 or 2 file is migrated on open (the index is
+ * rebuilt from its spans).
+ */
+const SCHEMA_VERSION = '3'
+/** Candidate traces from the attribute index up to this many drive the search (each is checked). */
 const FEW_TRACES = 2_000
+/** An attribute value naming more traces than this is not looked up: so common, a scan finds it at once. */
+const MANY_TRACES = 20_000
+
+/** Traces in arrival order: `trace_no` is what the attribute index lists. */
+const TRACES_TABLE = `CREATE TABLE IF NOT EXISTS traces (
+  trace_no INTEGER PRIMARY KEY, trace_id TEXT NOT NULL UNIQUE, start_us REAL NOT NULL, end_us REAL NOT NULL,
+  span_count INTEGER NOT NULL, error_count INTEGER NOT NULL
+)`
+
+/** Schema 1 and 2 keyed traces by their hex id only: number them, oldest first; drop the old index. */
+const MIGRATE_TRACES = `
+  DROP INDEX IF EXISTS traces_start;
+  DROP INDEX IF EXISTS traces_end;
+  ALTER TABLE traces RENAME TO traces_old;
+  ${TRACES_TABLE};
+  INSERT INTO traces (trace_id, start_us, end_us, span_count, error_count)
+    SELECT trace_id, start_us, end_us, span_count, error_count FROM traces_old ORDER BY start_us;
+  DROP TABLE traces_old;
+  DROP TABLE IF EXISTS attributes;
+`
+
+const SCHEMA = `
+  CREATE TABLE IF NOT EXISTS resources (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE);
+  CREATE TABLE IF NOT EXISTS spans (
+    trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT,
+    service TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
+    start_us REAL NOT NULL, duration_us REAL NOT NULL, error INTEGER NOT NULL, db_system TEXT,
+    resource_id INTEGER NOT NULL, body TEXT NOT NULL,
+    UNIQUE (trace_id, span_id)
+  );
+  CREATE INDEX IF NOT EXISTS spans_service_start ON spans (service, start_us);
+  CREATE INDEX IF NOT EXISTS spans_start ON spans (start_us);
+  ${TRACES_TABLE};
+  CREATE INDEX IF NOT EXISTS traces_start ON traces (start_us);
+  CREATE INDEX IF NOT EXISTS traces_end ON traces (end_us);
+  CREATE TABLE IF NOT EXISTS operations (
+    service TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (service, kind, name)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS attribute_keys (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
+  CREATE TABLE IF NOT EXISTS attribute_postings (
+    key_id INTEGER NOT NULL, value TEXT NOT NULL, count INTEGER NOT NULL,
+    first_trace_no INTEGER NOT NULL, traces BLOB NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS attribute_postings_value ON attribute_postings (key_id, value);
+  CREATE INDEX IF NOT EXISTS attribute_postings_first ON attribute_postings (first_trace_no);
+`
+
+/** One trace's share of a write: its span totals and the `key=value` rows it already has. */
+interface TraceWrite {
+  /** `trace_no`, once the trace row is written. */
+  no: number
+  start: number
+  end: number
+  count: number
+  errors: number
+  /** The resource whose attributes were collected last (spans of one export share the object). */
+  resource: Attrs | undefined
+  seen: Set<string>
+}
+
+/** One `key=value` of a write and the traces that have it. */
+interface PostingWrite {
+  key: string
+  value: string
+  traces: TraceWrite[]
+}
 
 /** `node:sqlite` is experimental on Node 22 and says so once on load; silence only that warning. */
 function loadSqlite(): typeof import('node:sqlite') {
@@ -57,10 +127,12 @@ export class SqliteStore implements Store {
   private readonly insertSpan: StatementSync
   private readonly upsertTrace: StatementSync
   private readonly insertOperation: StatementSync
-  private readonly findTrace: StatementSync
   private readonly insertResource: StatementSync
-  private readonly insertAttribute: StatementSync
+  private readonly insertPosting: StatementSync
   private readonly findResource: StatementSync
+  private readonly insertKey: StatementSync
+  private readonly findKey: StatementSync
+  private readonly keyIds = new Map<string, number>()
   private readonly resourceIds = new WeakMap<Attrs, number>()
   private readonly resourceJson = new Map<string, number>()
   private readonly knownOperations = new Set<string>()
@@ -75,66 +147,62 @@ export class SqliteStore implements Store {
 
   constructor(options: SqliteStoreOptions) {
     const { DatabaseSync } = loadSqlite()
+    let migrating = false
+    let db: DatabaseSync | undefined
     try {
-      this.db = new DatabaseSync(options.path)
+      db = new DatabaseSync(options.path)
+      this.db = db
       this.db.exec(`
         PRAGMA journal_mode = WAL;
         PRAGMA synchronous = FULL;
         PRAGMA busy_timeout = 5000;
         PRAGMA cache_size = -65536;
         CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-        CREATE TABLE IF NOT EXISTS resources (id INTEGER PRIMARY KEY, json TEXT NOT NULL UNIQUE);
-        CREATE TABLE IF NOT EXISTS spans (
-          trace_id TEXT NOT NULL, span_id TEXT NOT NULL, parent_span_id TEXT,
-          service TEXT NOT NULL, name TEXT NOT NULL, kind TEXT NOT NULL,
-          start_us REAL NOT NULL, duration_us REAL NOT NULL, error INTEGER NOT NULL, db_system TEXT,
-          resource_id INTEGER NOT NULL, body TEXT NOT NULL,
-          UNIQUE (trace_id, span_id)
-        );
-        CREATE INDEX IF NOT EXISTS spans_service_start ON spans (service, start_us);
-        CREATE INDEX IF NOT EXISTS spans_start ON spans (start_us);
-        CREATE TABLE IF NOT EXISTS traces (
-          trace_id TEXT PRIMARY KEY, start_us REAL NOT NULL, end_us REAL NOT NULL,
-          span_count INTEGER NOT NULL, error_count INTEGER NOT NULL
-        ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS traces_start ON traces (start_us);
-        CREATE INDEX IF NOT EXISTS traces_end ON traces (end_us);
-        CREATE TABLE IF NOT EXISTS operations (
-          service TEXT NOT NULL, kind TEXT NOT NULL, name TEXT NOT NULL, PRIMARY KEY (service, kind, name)
-        ) WITHOUT ROWID;
-        CREATE TABLE IF NOT EXISTS attributes (
-          key TEXT NOT NULL, value TEXT NOT NULL, trace_id TEXT NOT NULL, PRIMARY KEY (key, value, trace_id)
-        ) WITHOUT ROWID;
-        CREATE INDEX IF NOT EXISTS attributes_trace ON attributes (trace_id);
       `)
       const version = this.db.prepare('SELECT value FROM meta WHERE key = ?').get('schema') as
         | { value: string }
         | undefined
-      if (version?.value === '1') this.migrateFrom1()
-      else if (version && version.value !== SCHEMA_VERSION) {
+      migrating = version?.value === '1' || version?.value === '2'
+      if (version && !migrating && version.value !== SCHEMA_VERSION) {
         throw new Error(`schema version ${version.value}, this viewer reads version ${SCHEMA_VERSION}`)
       }
+      // schema 1 or 2 → 3 in one transaction: traces get numbers (oldest first), the index is rebuilt
+      if (migrating) this.db.exec(`BEGIN; ${MIGRATE_TRACES}`)
+      this.db.exec(SCHEMA)
       this.db.prepare('INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)').run('schema', SCHEMA_VERSION)
     } catch (error) {
-      throw new ViewerError(
-        'TL_ERR_VIEWER_STORE',
-        `cannot use ${options.path} as a trace store: ${(error as Error).message}`,
-      )
+      if (migrating) db?.exec('ROLLBACK')
+      throw storeError(options.path, error)
     }
     this.insertSpan = this.db.prepare(
       `INSERT OR IGNORE INTO spans (trace_id, span_id, parent_span_id, service, name, kind, start_us, duration_us, error, db_system, resource_id, body)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     )
+    // RETURNING span_count tells a new trace (the count just written) from a known one
     this.upsertTrace = this.db.prepare(
       `INSERT INTO traces (trace_id, start_us, end_us, span_count, error_count) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (trace_id) DO UPDATE SET start_us = min(start_us, excluded.start_us), end_us = max(end_us, excluded.end_us),
-         span_count = span_count + excluded.span_count, error_count = error_count + excluded.error_count`,
+         span_count = span_count + excluded.span_count, error_count = error_count + excluded.error_count
+       RETURNING trace_no AS traceNo, span_count AS spanCount`,
     )
-    this.findTrace = this.db.prepare('SELECT 1 FROM traces WHERE trace_id = ?')
     this.insertOperation = this.db.prepare('INSERT OR IGNORE INTO operations (service, kind, name) VALUES (?, ?, ?)')
-    this.insertAttribute = this.db.prepare('INSERT OR IGNORE INTO attributes (key, value, trace_id) VALUES (?, ?, ?)')
+    this.insertPosting = this.db.prepare(
+      'INSERT INTO attribute_postings (key_id, value, count, first_trace_no, traces) VALUES (?, ?, ?, ?, ?)',
+    )
+    this.insertKey = this.db.prepare('INSERT OR IGNORE INTO attribute_keys (key) VALUES (?)')
+    this.findKey = this.db.prepare('SELECT id FROM attribute_keys WHERE key = ?')
     this.insertResource = this.db.prepare('INSERT OR IGNORE INTO resources (json) VALUES (?)')
     this.findResource = this.db.prepare('SELECT id FROM resources WHERE json = ?')
+    if (migrating) {
+      try {
+        this.rebuildIndex()
+        this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(SCHEMA_VERSION, 'schema')
+        this.db.exec('COMMIT')
+      } catch (error) {
+        this.db.exec('ROLLBACK')
+        throw storeError(options.path, error)
+      }
+    }
     this.spanCount = Number((this.db.prepare('SELECT count(*) AS n FROM spans').get() as { n: number }).n)
     this.traceCount = Number((this.db.prepare('SELECT count(*) AS n FROM traces').get() as { n: number }).n)
   }
@@ -159,8 +227,8 @@ export class SqliteStore implements Store {
     const added: number[] = []
     try {
       this.db.exec('BEGIN')
-      const traces = new Map<string, { start: number; end: number; count: number; errors: number }>()
-      const indexed = new Set<string>()
+      const traces = new Map<string, TraceWrite>()
+      const postings = new Map<string, PostingWrite>()
       for (const batch of batches) {
         let n = 0
         for (const span of batch.spans) {
@@ -183,16 +251,22 @@ export class SqliteStore implements Store {
             continue
           }
           n++
-          this.indexAttributes(span.traceId, span.attributes, indexed)
-          this.indexAttributes(span.traceId, span.resource, indexed)
           const end = span.startUs + span.durationUs
-          const t = traces.get(span.traceId)
+          let t = traces.get(span.traceId)
           if (t) {
             if (span.startUs < t.start) t.start = span.startUs
             if (end > t.end) t.end = end
             t.count++
             if (span.error) t.errors++
-          } else traces.set(span.traceId, { start: span.startUs, end, count: 1, errors: span.error ? 1 : 0 })
+          } else {
+            t = newTraceWrite(span.startUs, end, span.error)
+            traces.set(span.traceId, t)
+          }
+          collectAttributes(t, span.attributes, postings)
+          if (span.resource !== t.resource) {
+            t.resource = span.resource
+            collectAttributes(t, span.resource, postings)
+          }
           const op = `${span.service}\u0000${span.kind}\u0000${span.name}`
           if (!this.knownOperations.has(op)) {
             this.insertOperation.run(span.service, span.kind, span.name)
@@ -204,9 +278,14 @@ export class SqliteStore implements Store {
       }
       let newTraces = 0
       for (const [traceId, t] of traces) {
-        if (this.findTrace.get(traceId) === undefined) newTraces++
-        this.upsertTrace.run(traceId, t.start, t.end, t.count, t.errors)
+        const row = this.upsertTrace.get(traceId, t.start, t.end, t.count, t.errors) as {
+          traceNo: number
+          spanCount: number
+        }
+        if (row.spanCount === t.count) newTraces++
+        t.no = Number(row.traceNo)
       }
+      this.writePostings(postings.values())
       this.db.exec('COMMIT')
       this.traceCount += newTraces
     } catch (error) {
@@ -222,57 +301,15 @@ export class SqliteStore implements Store {
     })
   }
 
-  /** Adds a trace's `key=value` rows to the attribute index; `seen` skips the ones this transaction wrote. */
-  private indexAttributes(traceId: string, attributes: Attrs, seen: Set<string>): void {
-    for (const key in attributes) {
-      const text = sqliteText(attributes[key])
-      if (text === undefined) continue
-      const row = `${traceId}\u0000${key}\u0000${text}`
-      if (seen.has(row)) continue
-      if (seen.size > 100_000) seen.clear()
-      seen.add(row)
-      this.insertAttribute.run(key, text, traceId)
-    }
-  }
-
-  /** Schema 1 → 2: fills the attribute index from the stored spans, in one transaction. */
-  private migrateFrom1(): void {
-    this.db.exec('BEGIN')
-    try {
-      const insert = this.db.prepare('INSERT OR IGNORE INTO attributes (key, value, trace_id) VALUES (?, ?, ?)')
-      const resources = new Map<number, Attrs>()
-      const seen = new Set<string>()
-      const rows = this.db
-        .prepare(
-          'SELECT s.trace_id AS traceId, s.body, s.resource_id AS rid, r.json FROM spans s JOIN resources r ON r.id = s.resource_id',
-        )
-        .iterate() as Iterable<{ traceId: string; body: string; rid: number; json: string }>
-      const add = (traceId: string, attributes: Attrs | undefined) => {
-        for (const key in attributes ?? {}) {
-          const text = sqliteText(attributes![key])
-          if (text === undefined) continue
-          const row = `${traceId}\u0000${key}\u0000${text}`
-          if (seen.has(row)) continue
-          if (seen.size > 100_000) seen.clear()
-          seen.add(row)
-          insert.run(key, text, traceId)
-        }
-      }
-      for (const r of rows) {
-        let resource = resources.get(r.rid)
-        if (!resource) {
-          resource = JSON.parse(r.json) as Attrs
-          if (resources.size > 10_000) resources.clear()
-          resources.set(r.rid, resource)
-        }
-        add(r.traceId, (JSON.parse(r.body) as { attributes?: Attrs }).attributes)
-        add(r.traceId, resource)
-      }
-      this.db.prepare('UPDATE meta SET value = ? WHERE key = ?').run(SCHEMA_VERSION, 'schema')
-      this.db.exec('COMMIT')
-    } catch (error) {
-      this.db.exec('ROLLBACK')
-      throw error
+  /**
+   * The attribute index as posting lists: one row per `key=value` per write, listing its traces,
+   * not a row per trace and value (a 512-span export wrote ~1,200 index rows, now ~100; SQLite
+   * ingest had fallen from ~36k to ~10k spans/s with the row-per-trace index).
+   */
+  private writePostings(postings: Iterable<PostingWrite>): void {
+    for (const p of postings) {
+      const numbers = p.traces.map((t) => t.no).sort((a, b) => a - b)
+      this.insertPosting.run(this.keyId(p.key), p.value, numbers.length, numbers[0]!, encodeTraceNumbers(numbers))
     }
   }
 
@@ -289,6 +326,52 @@ export class SqliteStore implements Store {
     }
     this.resourceIds.set(resource, id)
     return id
+  }
+
+  private keyId(key: string): number {
+    let id = this.keyIds.get(key)
+    if (id === undefined) {
+      this.insertKey.run(key)
+      id = Number((this.findKey.get(key) as { id: number }).id)
+      if (this.keyIds.size > 10_000) this.keyIds.clear()
+      this.keyIds.set(key, id)
+    }
+    return id
+  }
+
+  /** Fills the attribute index from the stored spans (migration from schema 1 or 2). */
+  private rebuildIndex(): void {
+    const resources = new Map<number, Attrs>()
+    // spans by trace (their unique index's order); postings are written every 1,000 traces
+    const rows = this.db
+      .prepare(
+        `SELECT s.body, s.resource_id AS rid, r.json, t.trace_no AS traceNo
+         FROM spans s JOIN resources r ON r.id = s.resource_id JOIN traces t ON t.trace_id = s.trace_id
+         ORDER BY s.trace_id`,
+      )
+      .iterate() as Iterable<{ body: string; rid: number; json: string; traceNo: number }>
+    let postings = new Map<string, PostingWrite>()
+    let current: TraceWrite | undefined
+    let traces = 0
+    for (const r of rows) {
+      if (current?.no !== Number(r.traceNo)) {
+        if (++traces % 1000 === 0) {
+          this.writePostings(postings.values())
+          postings = new Map()
+        }
+        current = newTraceWrite(0, 0, false)
+        current.no = Number(r.traceNo)
+      }
+      let resource = resources.get(r.rid)
+      if (!resource) {
+        resource = JSON.parse(r.json) as Attrs
+        if (resources.size > 10_000) resources.clear()
+        resources.set(r.rid, resource)
+      }
+      collectAttributes(current, (JSON.parse(r.body) as { attributes?: Attrs }).attributes ?? {}, postings)
+      collectAttributes(current, resource, postings)
+    }
+    this.writePostings(postings.values())
   }
 
   services(): string[] {
@@ -335,28 +418,15 @@ export class SqliteStore implements Store {
       where.push('s.duration_us <= ?')
       params.push(query.maxDurationUs)
     }
-    // the attribute index: the filter naming the fewest traces drives the search when it names
-    // few, otherwise each filter is a probe per trace; the span check below still decides
+    // the attribute index narrows the traces to check; the span check below still decides
     const traceWhere: string[] = []
     const traceParams: (string | number)[] = []
-    let driver: { key: string; value: string; n: number } | undefined
-    for (const [key, value] of Object.entries(query.attributes ?? {})) {
-      if (!indexable(value)) continue
-      const n = Number(
-        (
-          this.db
-            .prepare('SELECT count(*) AS n FROM (SELECT 1 FROM attributes WHERE key = ? AND value = ? LIMIT ?)')
-            .get(key, value, FEW_TRACES + 1) as { n: number }
-        ).n,
-      )
-      if (n === 0) return []
-      if (n <= FEW_TRACES && (driver === undefined || n < driver.n)) driver = { key, value, n }
-      else {
-        traceWhere.push(
-          'EXISTS (SELECT 1 FROM attributes a WHERE a.key = ? AND a.value = ? AND a.trace_id = t.trace_id)',
-        )
-        traceParams.push(key, value)
-      }
+    const candidates = this.attributeCandidates(query.attributes)
+    if (candidates !== undefined && candidates.length === 0) return []
+    const drive = candidates !== undefined && candidates.length <= FEW_TRACES
+    if (candidates !== undefined && !drive) {
+      traceWhere.push('t.trace_no IN (SELECT value FROM json_each(?))')
+      traceParams.push(JSON.stringify(candidates))
     }
     for (const [key, value] of Object.entries(query.attributes ?? {})) {
       const quoted = `"${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
@@ -382,21 +452,52 @@ export class SqliteStore implements Store {
       )
       traceParams.push(...params)
     }
-    // CROSS JOIN keeps the index entry the outer loop: its few traces, not every trace, are checked
-    const from = driver
-      ? 'attributes x CROSS JOIN traces t ON t.trace_id = x.trace_id AND x.key = ? AND x.value = ?'
-      : 'traces t'
+    // CROSS JOIN keeps the candidates the outer loop: those few traces, not every trace, are checked
+    const from = drive ? 'json_each(?) x CROSS JOIN traces t ON t.trace_no = x.value' : 'traces t'
     const sql = `SELECT t.trace_id AS traceId FROM ${from} ${traceWhere.length ? `WHERE ${traceWhere.join(' AND ')}` : ''}
       ORDER BY t.start_us DESC LIMIT ?`
     const ids = this.db
       .prepare(sql)
-      .all(...(driver ? [driver.key, driver.value] : []), ...traceParams, Math.max(1, query.limit)) as {
+      .all(...(drive ? [JSON.stringify(candidates)] : []), ...traceParams, Math.max(1, query.limit)) as {
       traceId: string
     }[]
     const rowsOf = this.db.prepare(
       'SELECT trace_id AS traceId, span_id AS spanId, parent_span_id AS parentSpanId, service, name, kind, start_us AS startUs, duration_us AS durationUs, error, db_system AS dbSystem FROM spans WHERE trace_id = ?',
     )
     return ids.map(({ traceId }) => summarizeSpans(traceId, (rowsOf.all(traceId) as unknown as RawRow[]).map(toRow)))
+  }
+
+  /**
+   * Trace numbers that may match every indexable attribute filter (the intersection of their
+   * postings; stale numbers of pruned traces are harmless), [] when one matches no trace, or
+   * undefined when no filter is indexable or rare enough to be worth reading.
+   */
+  private attributeCandidates(attributes: Record<string, string> | undefined): number[] | undefined {
+    let result: Set<number> | undefined
+    for (const [key, value] of Object.entries(attributes ?? {})) {
+      if (!indexable(value)) continue
+      const keyRow = this.findKey.get(key) as { id: number } | undefined
+      if (keyRow === undefined) return []
+      const where = 'FROM attribute_postings WHERE key_id = ? AND value = ?'
+      const n = Number(
+        (this.db.prepare(`SELECT coalesce(sum(count), 0) AS n ${where}`).get(keyRow.id, value) as { n: number }).n,
+      )
+      if (n === 0) return []
+      if (n > MANY_TRACES) continue
+      const numbers: number[] = []
+      for (const row of this.db.prepare(`SELECT traces ${where}`).iterate(keyRow.id, value) as Iterable<{
+        traces: Uint8Array
+      }>)
+        decodeTraceNumbers(row.traces, numbers)
+      if (result === undefined) result = new Set(numbers)
+      else {
+        const next = new Set<number>()
+        for (const n of numbers) if (result.has(n)) next.add(n)
+        result = next
+      }
+      if (result.size === 0) return []
+    }
+    return result && [...result]
   }
 
   trace(traceId: string): StoredSpan[] | undefined {
@@ -499,9 +600,7 @@ export class SqliteStore implements Store {
     this.flush()
     this.db.exec('BEGIN')
     try {
-      this.db
-        .prepare('DELETE FROM attributes WHERE trace_id IN (SELECT trace_id FROM traces WHERE end_us < ?)')
-        .run(cutoffUs)
+      this.prunePostings(cutoffUs)
       const removed = this.db
         .prepare('DELETE FROM spans WHERE trace_id IN (SELECT trace_id FROM traces WHERE end_us < ?)')
         .run(cutoffUs)
@@ -521,6 +620,37 @@ export class SqliteStore implements Store {
     } catch (error) {
       this.db.exec('ROLLBACK')
       throw error
+    }
+  }
+
+  /** Takes the traces that end before the cutoff out of the posting lists that name them. */
+  private prunePostings(cutoffUs: number): void {
+    const gone = new Set<number>()
+    let last = 0
+    for (const row of this.db
+      .prepare('SELECT trace_no AS n FROM traces WHERE end_us < ?')
+      .iterate(cutoffUs) as Iterable<{
+      n: number
+    }>) {
+      gone.add(Number(row.n))
+      if (Number(row.n) > last) last = Number(row.n)
+    }
+    if (gone.size === 0) return
+    // a posting lists the traces of one write, numbered from first_trace_no up
+    const rows = this.db
+      .prepare('SELECT rowid AS id, traces FROM attribute_postings WHERE first_trace_no <= ?')
+      .all(last) as { id: number; traces: Uint8Array }[]
+    const remove = this.db.prepare('DELETE FROM attribute_postings WHERE rowid = ?')
+    const update = this.db.prepare(
+      'UPDATE attribute_postings SET count = ?, first_trace_no = ?, traces = ? WHERE rowid = ?',
+    )
+    for (const row of rows) {
+      const numbers: number[] = []
+      decodeTraceNumbers(row.traces, numbers)
+      const kept = numbers.filter((n) => !gone.has(n))
+      if (kept.length === numbers.length) continue
+      if (kept.length === 0) remove.run(row.id)
+      else update.run(kept.length, kept[0]!, encodeTraceNumbers(kept), row.id)
     }
   }
 
@@ -584,6 +714,62 @@ export function sqliteText(value: AttrValue | undefined): string | undefined {
  */
 function indexable(value: string): boolean {
   return value.length <= MAX_INDEXED_VALUE && !/^\s*["[{]/.test(value)
+}
+
+function storeError(path: string, error: unknown): ViewerError {
+  return new ViewerError('TL_ERR_VIEWER_STORE', `cannot use ${path} as a trace store: ${(error as Error).message}`)
+}
+
+function newTraceWrite(start: number, end: number, error: boolean): TraceWrite {
+  return { no: 0, start, end, count: 1, errors: error ? 1 : 0, resource: undefined, seen: new Set() }
+}
+
+/** Lists the trace under each of the attributes' `key=value` (`sqliteText`), once per value. */
+function collectAttributes(t: TraceWrite, attributes: Attrs, postings: Map<string, PostingWrite>): void {
+  for (const key in attributes) {
+    const value = sqliteText(attributes[key])
+    if (value === undefined) continue
+    const row = `${key}\u0000${value}`
+    if (t.seen.has(row)) continue
+    t.seen.add(row)
+    const posting = postings.get(row)
+    if (posting === undefined) postings.set(row, { key, value, traces: [t] })
+    else posting.traces.push(t)
+  }
+}
+
+/** Ascending trace numbers as varint deltas: ~1–3 bytes a trace. */
+function encodeTraceNumbers(sorted: readonly number[]): Uint8Array {
+  const out = new Uint8Array(sorted.length * 8 + 8)
+  let at = 0
+  let previous = 0
+  for (const n of sorted) {
+    let delta = n - previous
+    previous = n
+    while (delta >= 0x80) {
+      out[at++] = (delta % 0x80) | 0x80
+      delta = Math.floor(delta / 0x80)
+    }
+    out[at++] = delta
+  }
+  return out.subarray(0, at)
+}
+
+function decodeTraceNumbers(bytes: Uint8Array, into: number[]): void {
+  let previous = 0
+  let at = 0
+  while (at < bytes.length) {
+    let delta = 0
+    let scale = 1
+    let b: number
+    do {
+      b = bytes[at++]!
+      delta += (b & 0x7f) * scale
+      scale *= 0x80
+    } while (b >= 0x80 && at < bytes.length)
+    previous += delta
+    into.push(previous)
+  }
 }
 
 /** What the columns do not hold. */
