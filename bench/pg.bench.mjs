@@ -1,19 +1,24 @@
 // node-postgres through a pool: untraced vs Threadline (@threadline/pg) vs OpenTelemetry
 // (instrumentation-pg), in one run. Each condition lives in its own child process; the parent
-// asks them in turn, round after round (so drift in the machine hits all three alike), to run a
-// batch of sequential queries inside one parent span, and reports the median time per query,
-// the time tracing adds, and the ratio: wall-clock time, and the CPU time of the client process
-// (what tracing actually spends; it stays meaningful on a busy machine, where wall-clock time
-// mostly measures the scheduler). Then the SQL sanitizer on a 2 KB statement, in µs/op.
+// asks them in turn, round after round (so drift in the machine hits all of them alike), to run
+// a batch of sequential `await pool.query()` inside one parent span, and reports per query: the
+// median time, the time tracing adds (median over rounds of the difference with the untraced
+// batch of the same round) and the ratio. Wall-clock time, and the CPU time of the client
+// process: what tracing actually spends, which stays meaningful on a busy machine where
+// wall-clock time mostly measures the scheduler.
+// The Threadline process also runs each batch outside any span (pg instrumented, no span made):
+// the difference is what a query span costs with no second process to compare against.
+// Then the SQL sanitizer on a 2 KB statement (uncached, and through the cache), in µs/op.
 //
 // Uses the built packages (`npm run bench` builds them first) and a real PostgreSQL: the one in
 // DATABASE_URL, else an embedded one started here.
 import { fork } from 'node:child_process'
+import { loadavg } from 'node:os'
 import { fileURLToPath } from 'node:url'
 
 const self = fileURLToPath(import.meta.url)
 const roundsArg = process.argv.find((a) => a.startsWith('--rounds='))
-const ROUNDS = roundsArg ? Number(roundsArg.slice(9)) : 15
+const ROUNDS = roundsArg ? Number(roundsArg.slice(9)) : 21
 const BATCH = { select1: 1000, rows100: 400 }
 const WORKLOADS = {
   select1: { text: 'SELECT 1' },
@@ -23,6 +28,8 @@ const WORKLOADS = {
 // what context propagation alone costs (AsyncLocalStorage active across pg's sockets, promises and
 // pg-pool's idle timers), which any tracer pays, apart from the query spans themselves.
 const CONDITIONS = ['untraced', 'context only', 'threadline', 'opentelemetry']
+/** The Threadline process running the same batch outside any span. */
+const OUTSIDE = 'threadline, no parent span'
 
 if (process.argv[2] === '--child') await child(process.argv[3], process.argv[4])
 else await main()
@@ -34,24 +41,38 @@ async function main() {
     await seed(db.url)
     const children = Object.fromEntries(CONDITIONS.map((c) => [c, startChild(c, db.url)]))
     await Promise.all(Object.values(children).map((c) => c.ready))
-    const samples = Object.fromEntries(CONDITIONS.map((c) => [c, { select1: [], rows100: [] }]))
-    const cpu = Object.fromEntries(CONDITIONS.map((c) => [c, { select1: [], rows100: [] }]))
+    const load = loadavg()
+    console.log(`load average at start: ${load.map((l) => l.toFixed(2)).join(' ')}`)
+    const runs = [...CONDITIONS, OUTSIDE]
+    const samples = Object.fromEntries(runs.map((c) => [c, { select1: [], rows100: [] }]))
+    const cpu = Object.fromEntries(runs.map((c) => [c, { select1: [], rows100: [] }]))
+    const record = (c, w, { ns, cpuUs }) => {
+      samples[c][w].push(ns / BATCH[w] / 1000)
+      cpu[c][w].push(cpuUs / BATCH[w])
+    }
     // warm-up: JIT, pool connections, statement caches
     for (const c of CONDITIONS) for (const w of Object.keys(WORKLOADS)) await children[c].run(w, BATCH[w])
+    for (const w of Object.keys(WORKLOADS)) await children.threadline.run(w, BATCH[w], true)
     for (let round = 0; round < ROUNDS; round++) {
       for (const w of Object.keys(WORKLOADS)) {
         // rotate who goes first so no condition always runs on a cooler or warmer machine
         for (let k = 0; k < CONDITIONS.length; k++) {
           const c = CONDITIONS[(round + k) % CONDITIONS.length]
-          const { ns, cpuUs } = await children[c].run(w, BATCH[w])
-          samples[c][w].push(ns / BATCH[w] / 1000)
-          cpu[c][w].push(cpuUs / BATCH[w])
+          if (c === 'threadline' && round % 2) record(OUTSIDE, w, await children[c].run(w, BATCH[w], true))
+          record(c, w, await children[c].run(w, BATCH[w]))
+          if (c === 'threadline' && !(round % 2)) record(OUTSIDE, w, await children[c].run(w, BATCH[w], true))
         }
       }
     }
     for (const c of Object.values(children)) c.stop()
     report(samples, 'wall-clock')
     report(cpu, 'client CPU')
+    reportSpanCost(samples, cpu)
+    console.log(
+      `\nload average at start: ${load.map((l) => l.toFixed(2)).join(' ')}; at end: ${loadavg()
+        .map((l) => l.toFixed(2))
+        .join(' ')} (2+ on a 2-core machine inflates every figure)`,
+    )
   } finally {
     await db.stop()
   }
@@ -85,10 +106,10 @@ function startChild(condition, url) {
   })
   return {
     ready,
-    run(workload, n) {
+    run(workload, n, outside = false) {
       return new Promise((resolve) => {
         pending = (m) => resolve(m)
-        proc.send({ workload, n })
+        proc.send({ workload, n, outside })
       })
     },
     stop() {
@@ -103,24 +124,49 @@ function median(values) {
   return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
 }
 
+/** Median over rounds of `a[k] - b[k]`: what a condition adds, with each round's drift cancelled. */
+function pairedAdded(a, b) {
+  return median(a.map((x, k) => x - b[k]))
+}
+
 function report(samples, what) {
   console.log(
     `\npool.query, sequential, inside one parent span; ${what} µs per query, median of ${ROUNDS} alternating rounds`,
   )
+  console.log('(added: median over rounds of the difference with the untraced batch of the same round)')
   console.log('workload   condition       µs/query   added µs   ratio')
   for (const w of Object.keys(WORKLOADS)) {
     const base = median(samples.untraced[w])
     for (const c of CONDITIONS) {
       const m = median(samples[c][w])
-      const added = c === 'untraced' ? '' : (m - base).toFixed(2)
-      const ratio = c === 'untraced' ? '1.000' : (m / base).toFixed(3)
-      console.log(`${w.padEnd(10)} ${c.padEnd(15)} ${m.toFixed(2).padStart(8)}   ${added.padStart(8)}   ${ratio}`)
+      const added = c === 'untraced' ? 0 : pairedAdded(samples[c][w], samples.untraced[w])
+      const ratio = c === 'untraced' ? '1.000' : ((base + added) / base).toFixed(3)
+      const shown = c === 'untraced' ? '' : added.toFixed(2)
+      console.log(`${w.padEnd(10)} ${c.padEnd(15)} ${m.toFixed(2).padStart(8)}   ${shown.padStart(8)}   ${ratio}`)
+    }
+  }
+}
+
+function reportSpanCost(samples, cpu) {
+  console.log(`\nThreadline's query span within one process: the same batch inside a parent span (a span per`)
+  console.log(`query) and outside any (pg instrumented, no span made), alternating; median of ${ROUNDS} rounds`)
+  console.log('workload   measure      no span   with span   added µs   ratio')
+  for (const w of Object.keys(WORKLOADS)) {
+    for (const [what, s] of [
+      ['wall-clock', samples],
+      ['client CPU', cpu],
+    ]) {
+      const base = median(s[OUTSIDE][w])
+      const added = pairedAdded(s.threadline[w], s[OUTSIDE][w])
+      console.log(
+        `${w.padEnd(10)} ${what.padEnd(10)} ${base.toFixed(2).padStart(9)}   ${median(s.threadline[w]).toFixed(2).padStart(9)}   ${added.toFixed(2).padStart(8)}   ${((base + added) / base).toFixed(3)}`,
+      )
     }
   }
 }
 
 async function sanitizerBench() {
-  const { analyzeSql } = await import('../packages/core/dist/index.mjs')
+  const { analyzeSql, sqlInfo } = await import('../packages/core/dist/index.mjs')
   const parts = [
     'SELECT o.id, o.created_at, u.email, u.name, sum(li.quantity * li.unit_price) AS total, count(*) FILTER (WHERE li.discount > 0.15) AS discounted',
     'FROM orders o JOIN users u ON u.id = o.user_id LEFT JOIN line_items li ON li.order_id = o.id /* reporting query: owner=team-billing */',
@@ -145,6 +191,17 @@ async function sanitizerBench() {
   console.log(
     `\nSQL sanitizer + summary (analyzeSql, uncached) on a ${sql.length}-character statement: ${median(wall).toFixed(2)} µs/op wall-clock, ${median(cpu).toFixed(2)} µs/op CPU`,
   )
+  // what a query span pays after the first time: the statement text as pg receives it each call
+  const texts = Array.from({ length: 100 }, (_, k) => `${sql} -- ${k}`)
+  for (const t of texts) sqlInfo(t)
+  const cached = []
+  for (let b = 0; b < 15; b++) {
+    const c0 = process.cpuUsage()
+    for (let i = 0; i < 100; i++) for (const t of texts) sqlInfo(t)
+    const c = process.cpuUsage(c0)
+    cached.push((c.user + c.system) / (100 * texts.length))
+  }
+  console.log(`through the cache (sqlInfo, 100 statements in use): ${median(cached).toFixed(3)} µs/op CPU`)
 }
 
 // ---- child: one condition ----
@@ -191,15 +248,15 @@ async function child(condition, url) {
       process.exit(0)
     }
     const w = WORKLOADS[m.workload]
-    const result = await inParent(async () => {
+    const batch = async () => {
       const c0 = process.cpuUsage()
       const t0 = process.hrtime.bigint()
       for (let i = 0; i < m.n; i++) await pool.query(w.text, w.values)
       const ns = Number(process.hrtime.bigint() - t0)
       const c = process.cpuUsage(c0)
       return { ns, cpuUs: c.user + c.system }
-    })
-    process.send(result)
+    }
+    process.send(await (m.outside ? batch() : inParent(batch)))
   })
   process.send({ ready: true })
 }
