@@ -6,7 +6,15 @@
  * is an INTERNAL span named by class.
  */
 import type { ArgumentsHost, CallHandler, ExecutionContext } from '@nestjs/common'
-import { contextWithSpan, recordError, type Span, SpanKind, semconv, withContext } from '@threadline/core'
+import {
+  contextWithSpan,
+  recordError,
+  type Span,
+  SpanKind,
+  type SpanOptions,
+  semconv,
+  withContext,
+} from '@threadline/core'
 import { describeRequest, noteError, type RequestTrace, traceOf } from './request.js'
 import { isClientError, observe } from './result.js'
 import { tracer } from './tracer.js'
@@ -43,15 +51,24 @@ function httpTrace(context: ArgumentsHost): RequestTrace | undefined {
   if (typeof (context as ExecutionContext).getHandler === 'function') {
     return describeRequest(context as ExecutionContext)
   }
-  return traceOf(context.switchToHttp().getRequest())
+  // argument 0 is the request (switchToHttp() assigns three new closures onto the context)
+  return traceOf(context.getArgByIndex(0))
+}
+
+/** Span options per enhancer type, made once (the tracer copies the attributes it is given). */
+const childOptions = new Map<string, SpanOptions>()
+
+function optionsFor(type: string): SpanOptions {
+  let options = childOptions.get(type)
+  if (!options) {
+    options = { kind: SpanKind.INTERNAL, attributes: { [semconv.ATTR_NESTJS_TYPE]: type } }
+    childOptions.set(type, options)
+  }
+  return options
 }
 
 function startChild(trace: RequestTrace, name: string, type: string): Span {
-  return tracer.startSpan(
-    name,
-    { kind: SpanKind.INTERNAL, attributes: { [semconv.ATTR_NESTJS_TYPE]: type } },
-    trace.handle.context,
-  )
+  return tracer.startSpan(name, optionsFor(type), trace.handle.context)
 }
 
 /** Ends an enhancer span; a 4xx `HttpException` is an event on it, not an error. */
@@ -69,35 +86,46 @@ function tracedGuard(fn: Method, name: string, spans: boolean): Method {
     const trace = httpTrace(context)
     if (!trace?.handle.recording) return canActivate.call(this, context)
     const span = spans ? startChild(trace, name, semconv.NESTJS_TYPE_GUARD) : undefined
-    const settle = (failed: boolean, value: unknown, error: unknown) => {
-      if (failed ? isClientError(error) : value === false) {
-        trace.handle.span.setAttribute(semconv.ATTR_NESTJS_GUARD_REJECTED, name)
-        span?.setAttribute(semconv.ATTR_NESTJS_GUARD_REJECTED, name)
-      }
-      if (failed) noteError(trace, error)
-      if (span) endChild(span, failed, error)
-    }
     let result: unknown
     try {
       result = span
         ? withContext(contextWithSpan(trace.handle.context, span), () => canActivate.call(this, context))
         : canActivate.call(this, context)
     } catch (error) {
-      settle(true, undefined, error)
+      guardSettled(trace, span, name, true, undefined, error)
       throw error
     }
-    return observe(result, undefined, (o) => settle(o.failed, o.value, o.error))
+    // hot path: a guard that answers a boolean is settled here, without a closure per request
+    if (typeof result === 'boolean') {
+      guardSettled(trace, span, name, false, result, undefined)
+      return result
+    }
+    return observe(result, undefined, (failed, value, error) => guardSettled(trace, span, name, failed, value, error))
   } as unknown as Method
+}
+
+/** A refusal (false, or a 4xx `HttpException`) names the guard; any other exception is the request's error. */
+function guardSettled(
+  trace: RequestTrace,
+  span: Span | undefined,
+  name: string,
+  failed: boolean,
+  value: unknown,
+  error: unknown,
+): void {
+  if (failed ? isClientError(error) : value === false) {
+    trace.handle.span.setAttribute(semconv.ATTR_NESTJS_GUARD_REJECTED, name)
+    span?.setAttribute(semconv.ATTR_NESTJS_GUARD_REJECTED, name)
+  }
+  if (failed) noteError(trace, error)
+  if (span) endChild(span, failed, error)
 }
 
 function tracedPipe(fn: Method, name: string): Method {
   const transform = fn as unknown as (value: unknown, metadata: unknown) => unknown
   return function (this: unknown, value: unknown, metadata: unknown) {
     // pipes get no ExecutionContext: the active span tells whether a request is traced
-    const span = tracer.startSpan(name, {
-      kind: SpanKind.INTERNAL,
-      attributes: { [semconv.ATTR_NESTJS_TYPE]: semconv.NESTJS_TYPE_PIPE },
-    })
+    const span = tracer.startSpan(name, optionsFor(semconv.NESTJS_TYPE_PIPE))
     if (!span.isRecording()) return transform.call(this, value, metadata)
     let result: unknown
     try {
@@ -106,7 +134,7 @@ function tracedPipe(fn: Method, name: string): Method {
       endChild(span, true, error)
       throw error
     }
-    return observe(result, undefined, (o) => endChild(span, o.failed, o.error))
+    return observe(result, undefined, (failed, _value, error) => endChild(span, failed, error))
   } as unknown as Method
 }
 
@@ -145,12 +173,12 @@ function tracedInterceptor(fn: Method, name: string): Method {
       endChild(before, true, error)
       throw error
     }
-    return observe(result, undefined, (o) => {
+    return observe(result, undefined, (failed, _value, error) => {
       if (beforeOpen) {
         beforeOpen = false
-        endChild(before, o.failed, o.error)
-      } else if (after) endChild(after, o.failed, o.error)
-      if (o.failed) noteError(trace, o.error)
+        endChild(before, failed, error)
+      } else if (after) endChild(after, failed, error)
+      if (failed) noteError(trace, error)
     })
   } as unknown as Method
 }
@@ -171,6 +199,6 @@ function tracedFilter(fn: Method, name: string, spans: boolean): Method {
       endChild(span, true, error)
       throw error
     }
-    return observe(result, undefined, (o) => endChild(span, o.failed, o.error))
+    return observe(result, undefined, (failed, _value, error) => endChild(span, failed, error))
   } as unknown as Method
 }

@@ -6,43 +6,47 @@
 import { type Context, withContext } from '@threadline/core'
 import { isObservable, Observable } from 'rxjs'
 
-export interface Outcome {
-  /** The last value produced (for a guard: whether it let the request through). */
-  value?: unknown
-  error?: unknown
-  failed: boolean
-}
+/**
+ * How a call ended: `failed` with `error`, or with `value` (the last value of an Observable; for a
+ * guard, whether it let the request through). Positional, so settling allocates nothing.
+ */
+export type Settle = (failed: boolean, value: unknown, error: unknown) => void
 
 /**
- * Calls `settle` when `result` is known: now for a plain value, when a promise settles, and when
- * an Observable completes, errors or is unsubscribed from. Returns what the caller should return.
+ * Calls `settle` once when `result` is known: now for a plain value, when a promise settles, and
+ * when an Observable completes, errors or is unsubscribed from. Returns what the caller should return.
  */
-export function observe<T>(result: T, ctx: Context | undefined, settle: (outcome: Outcome) => void): T {
+export function observe<T>(result: T, ctx: Context | undefined, settle: Settle): T {
+  // hot path: most guards, pipes and traced methods answer synchronously: one type test each
+  if (result === null || typeof result !== 'object') {
+    settle(false, result, undefined)
+    return result
+  }
   if (isObservable(result)) return subscribeIn(result, ctx, settle) as T
-  if (result !== null && typeof result === 'object' && typeof (result as { then?: unknown }).then === 'function') {
+  if (typeof (result as { then?: unknown }).then === 'function') {
     return (result as unknown as PromiseLike<unknown>).then(
       (value) => {
-        settle({ value, failed: false })
+        settle(false, value, undefined)
         return value
       },
       (error: unknown) => {
-        settle({ error, failed: true })
+        settle(true, undefined, error)
         throw error
       },
     ) as T
   }
-  settle({ value: result, failed: false })
+  settle(false, result, undefined)
   return result
 }
 
-function subscribeIn(source: Observable<unknown>, ctx: Context | undefined, settle: (outcome: Outcome) => void) {
+function subscribeIn(source: Observable<unknown>, ctx: Context | undefined, settle: Settle) {
   return new Observable<unknown>((subscriber) => {
     let done = false
     let last: unknown
-    const finish = (outcome: Outcome) => {
+    const finish = (failed: boolean, error: unknown) => {
       if (done) return
       done = true
-      settle(outcome)
+      settle(failed, last, error)
     }
     const subscribe = () =>
       source.subscribe({
@@ -51,18 +55,18 @@ function subscribeIn(source: Observable<unknown>, ctx: Context | undefined, sett
           subscriber.next(value)
         },
         error(error: unknown) {
-          finish({ error, failed: true })
+          finish(true, error)
           subscriber.error(error)
         },
         complete() {
-          finish({ value: last, failed: false })
+          finish(false, undefined)
           subscriber.complete()
         },
       })
     const subscription = ctx ? withContext(ctx, subscribe) : subscribe()
     return () => {
       subscription.unsubscribe()
-      finish({ value: last, failed: false })
+      finish(false, undefined)
     }
   })
 }

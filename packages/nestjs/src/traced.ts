@@ -63,8 +63,13 @@ function traceMethod(original: Method, spanName: string): Method {
       span.end()
       throw error
     }
-    return observe(result, ctx, (outcome) => {
-      if (outcome.failed) recordError(span, outcome.error)
+    // a synchronous answer ends the span here, without a closure per call
+    if (result === null || typeof result !== 'object') {
+      span.end()
+      return result
+    }
+    return observe(result, ctx, (failed, _value, error) => {
+      if (failed) recordError(span, error)
       span.end()
     })
   } as Method

@@ -69,6 +69,15 @@ export class AsyncGuard implements CanActivate {
   }
 }
 
+/** Answers with an Observable, as some guards do (e.g. one that asks another service). */
+@Injectable()
+export class ObservableGuard implements CanActivate {
+  canActivate(context: ExecutionContext): Observable<boolean> {
+    const req = context.switchToHttp().getRequest<{ headers: Record<string, string | undefined> }>()
+    return of(req.headers['x-token'] === 'secret').pipe(delay(1))
+  }
+}
+
 @Injectable()
 export class ExplodingPipe implements PipeTransform {
   transform(value: unknown): unknown {
@@ -175,6 +184,12 @@ export class PipelineController {
   @UsePipes(ExplodingPipe)
   pipe(@Param('value') value: string) {
     return { value }
+  }
+
+  @Get('observed')
+  @UseGuards(ObservableGuard)
+  observed() {
+    return { observed: true }
   }
 
   @Get('intercepted')

@@ -12,6 +12,7 @@ import {
   CatsService,
   DogsController,
   ExplodingPipe,
+  ObservableGuard,
   PipelineController,
   SecureController,
   TeapotFilter,
@@ -36,14 +37,14 @@ export { useTracing } from './harness.js'
 @Module({
   imports: [TracingModule.forRoot({ serviceName: 'catalog' })],
   controllers: [CatsController, DogsController, SecureController, PipelineController],
-  providers: [CatsService, AuthGuard, AsyncGuard, ExplodingPipe, WrapInterceptor, TeapotFilter],
+  providers: [CatsService, AuthGuard, AsyncGuard, ObservableGuard, ExplodingPipe, WrapInterceptor, TeapotFilter],
 })
 class AppModule {}
 
 @Module({
   imports: [TracingModule.forRoot({ serviceName: 'catalog', pipelineSpans: true })],
   controllers: [CatsController, SecureController, PipelineController],
-  providers: [CatsService, AuthGuard, AsyncGuard, ExplodingPipe, WrapInterceptor, TeapotFilter],
+  providers: [CatsService, AuthGuard, AsyncGuard, ObservableGuard, ExplodingPipe, WrapInterceptor, TeapotFilter],
 })
 class PipelineSpansModule {}
 
@@ -192,6 +193,20 @@ export function describeLifecycle(): void {
         const span = await serverSpan()
         expect(span.name).toBe('GET /api/cats/:id')
         expect(span.attributes['nestjs.guard.rejected']).toBe('Object')
+      })
+
+      it('a guard that answers with an Observable: its last value decides, and a refusal is recorded', async () => {
+        const url = await app()
+        const refused = await fetch(`${url}/api/pipeline/observed`)
+        expect(refused.status).toBe(403)
+        const span = await serverSpan()
+        expect(span.name).toBe('GET /api/pipeline/observed')
+        expect(span.attributes['nestjs.guard.rejected']).toBe('ObservableGuard')
+        expect(span.status.code).toBe(0)
+        exporter.reset()
+        const allowed = await fetch(`${url}/api/pipeline/observed`, { headers: { 'x-token': 'secret' } })
+        expect(await allowed.json()).toEqual({ observed: true })
+        expect((await serverSpan()).attributes['nestjs.guard.rejected']).toBeUndefined()
       })
 
       it('a request the guard lets through has no rejection', async () => {

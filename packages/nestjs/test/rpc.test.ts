@@ -68,6 +68,42 @@ it('a microservice handler (rpc context) gets an INTERNAL span named after it an
   expect(fail.status.code).toBe(SpanStatusCode.ERROR)
 })
 
+it('every call of a handler is a span of its own, with the same name and attributes', async () => {
+  const port = await freePort()
+  const app = await NestFactory.createMicroservice(MathModule, {
+    transport: Transport.TCP,
+    options: { host: '127.0.0.1', port },
+    logger: false,
+  })
+  await app.listen()
+  const client = ClientProxyFactory.create({ transport: Transport.TCP, options: { host: '127.0.0.1', port } })
+  try {
+    expect(await firstValueFrom(client.send({ cmd: 'sum' }, [1, 2]))).toBe(3)
+    await expect(firstValueFrom(client.send({ cmd: 'fail' }, {}))).rejects.toBeDefined()
+    expect(await firstValueFrom(client.send({ cmd: 'sum' }, [3, 4]))).toBe(7)
+  } finally {
+    client.close()
+    await app.close()
+  }
+  const spans = exporter.getFinishedSpans()
+  const sums = spans.filter((s) => s.name === 'MathController.sum')
+  expect(sums).toHaveLength(2)
+  expect(sums[0]!.spanContext().traceId).not.toBe(sums[1]!.spanContext().traceId)
+  for (const sum of sums) {
+    expect(sum.attributes).toMatchObject({
+      'nestjs.type': 'handler',
+      'nestjs.context_type': 'rpc',
+      'nestjs.controller': 'MathController',
+      'nestjs.handler': 'sum',
+    })
+    const add = spans.filter(
+      (s) => s.name === 'MathController.add' && s.parentSpanContext?.spanId === sum.spanContext().spanId,
+    )
+    expect(add).toHaveLength(1)
+  }
+  expect(spans.filter((s) => s.name === 'MathController.fail')[0]?.attributes['nestjs.handler']).toBe('fail')
+})
+
 @Controller('math')
 class HybridController {
   @Get('sum')
