@@ -19,7 +19,7 @@ import * as tl from '../packages/core/dist/index.mjs'
 import { encodeTraceRequestJsonBytes, encodeTraceRequestProto } from '../packages/core/dist/otlp.mjs'
 
 const BATCH = 512
-const ROUNDS = 9
+const ROUNDS = 15
 const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 
 // --- 512 typical spans, made the same way by each SDK
@@ -98,10 +98,12 @@ const encoders = {
 }
 const sizes = Object.fromEntries(Object.entries(encoders).map(([k, fn]) => [k, fn().length]))
 
+// CPU time (user + system, all threads: GC included), not wall time: the machine is shared.
 function timeBatch(fn, iterations) {
-  const t0 = process.hrtime.bigint()
+  const c0 = process.cpuUsage()
   for (let i = 0; i < iterations; i++) fn()
-  return Number(process.hrtime.bigint() - t0) / 1000 / iterations
+  const c = process.cpuUsage(c0)
+  return (c.user + c.system) / iterations
 }
 for (const fn of Object.values(encoders)) timeBatch(fn, 200) // warm-up
 const encodeResults = Object.fromEntries(Object.keys(encoders).map((k) => [k, []]))
@@ -115,14 +117,18 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 const us = (name) => median(encodeResults[name])
 console.log(
-  `encode ${BATCH} spans to an OTLP ExportTraceServiceRequest; ${ROUNDS} rounds x 200 batches, medians (load average ${loadavg()[0].toFixed(1)})`,
+  `encode ${BATCH} spans to an OTLP ExportTraceServiceRequest; ${ROUNDS} rounds x 200 batches, CPU medians (load average ${loadavg()[0].toFixed(1)})`,
 )
-console.log('encoder                    µs/batch     bytes')
+console.log('encoder                  CPU µs/batch  µs/span     bytes  bytes/span')
 for (const name of Object.keys(encoders))
-  console.log(`${name.padEnd(24)} ${us(name).toFixed(0).padStart(10)} ${String(sizes[name]).padStart(9)}`)
+  console.log(
+    `${name.padEnd(24)} ${us(name).toFixed(0).padStart(12)} ${(us(name) / BATCH).toFixed(2).padStart(8)} ${String(sizes[name]).padStart(9)} ${(sizes[name] / BATCH).toFixed(0).padStart(11)}`,
+  )
 console.log(
   `ratio OpenTelemetry / Threadline: protobuf ${(us('OpenTelemetry protobuf') / us('Threadline protobuf')).toFixed(1)}x, JSON ${(us('OpenTelemetry JSON') / us('Threadline JSON')).toFixed(1)}x`,
 )
+// `--encode`: the encoder comparison only (for iterating on the encoders)
+if (process.argv.includes('--encode')) process.exit(0)
 
 // --- (2) pipeline throughput into a loopback sink in another process
 const sinkSource = `

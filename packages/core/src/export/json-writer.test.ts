@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest'
+import { textFragment } from './fragments.js'
 import { JsonWriter } from './json-writer.js'
 
 function document(w: JsonWriter, fill: string, count: number): void {
@@ -26,11 +27,18 @@ describe('JsonWriter.finish', () => {
     }
   })
 
-  it('copies fragments longer than the inline-copy threshold intact', () => {
+  it('copies fragments of every length intact, with room past the end of the buffer', () => {
+    const fragments = Array.from({ length: 70 }, (_, n) => textFragment('é"{}'.repeat(n).slice(0, n)))
     const w = new JsonWriter(16)
-    const long = Buffer.from(`{"key":"${'k'.repeat(100)}"}`)
-    w.bytes(long)
-    w.bytes(long)
-    expect(Buffer.from(w.finish()).toString()).toBe(long.toString().repeat(2))
+    let expected = ''
+    for (let round = 0; round < 3; round++) {
+      for (let n = 0; n < fragments.length; n++) {
+        w.fragment(fragments[n] as number)
+        expected += 'é"{}'.repeat(n).slice(0, n)
+        w.byte(0x2c)
+        expected += ','
+      }
+    }
+    expect(Buffer.from(w.finish()).toString()).toBe(expected)
   })
 })

@@ -4,6 +4,8 @@
  * `JSON.stringify` per short string was ~0.5 µs each (measured in bench/export.bench.mjs).
  */
 
+import { type Fragment, fragmentLength, putFragment } from './fragments.js'
+
 const ESCAPES: string[] = []
 for (let c = 0; c < 0x20; c++) ESCAPES[c] = `\\u${c.toString(16).padStart(4, '0')}`
 ESCAPES[0x08] = '\\b'
@@ -14,17 +16,57 @@ ESCAPES[0x0d] = '\\r'
 ESCAPES[0x22] = '\\"'
 ESCAPES[0x5c] = '\\\\'
 
-/** UTF-8 bytes of a literal JSON fragment, made once at module load. */
-export function literal(text: string): Uint8Array {
-  return Buffer.from(text, 'utf8')
+/** "00" to "99" as ASCII pairs. */
+const DIGIT_PAIRS = new Uint8Array(200)
+for (let i = 0; i < 100; i++) {
+  DIGIT_PAIRS[2 * i] = 48 + Math.floor(i / 10)
+  DIGIT_PAIRS[2 * i + 1] = 48 + (i % 10)
+}
+
+// hot path: two digits per division (times are 19 digits, written twice per span).
+/** `value` (0 <= value < 10^width <= 10^9) as `width` zero-padded digits at `pos`; returns the end. */
+export function putPadded(buf: Uint8Array, pos: number, value: number, width: number): number {
+  const end = pos + width
+  let at = end
+  let v = value | 0
+  let left = width
+  for (; left >= 2; left -= 2) {
+    const q = (v / 100) | 0
+    const pair = (v - q * 100) << 1
+    buf[--at] = DIGIT_PAIRS[pair + 1] as number
+    buf[--at] = DIGIT_PAIRS[pair] as number
+    v = q
+  }
+  if (left) buf[--at] = 48 + v
+  return end
+}
+
+/** A non-negative safe integer (at most 16 digits) in decimal at `pos`; returns the end. */
+export function putDigits(buf: Uint8Array, pos: number, value: number): number {
+  if (value >= 1e9) {
+    // split so every step is 32-bit integer arithmetic
+    const high = Math.floor(value / 1e9)
+    return putPadded(buf, putDigits(buf, pos, high), value - high * 1e9, 9)
+  }
+  let width = 1
+  for (let t = value; t >= 10; t = (t / 10) | 0) width++
+  return putPadded(buf, pos, value, width)
 }
 
 export class JsonWriter {
   buf: Buffer
+  /** `buf` as a DataView, for word-sized copies. */
+  view: DataView
   pos = 0
 
   constructor(initialSize = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initialSize)
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength)
+  }
+
+  private use(buf: Buffer): void {
+    this.buf = buf
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength)
   }
 
   reset(): void {
@@ -39,7 +81,8 @@ export class JsonWriter {
     // the same size, instead of copying every byte (the copy was a fifth of a 512-span batch).
     // Slack past `pos` is only kept while the caller holds the bytes.
     if (pos >= 16 * 1024 && pos >= buf.length >>> 1) {
-      this.buf = Buffer.allocUnsafe(buf.length)
+      // the next document is likely the same size: room for it and a quarter more, not the doubled size
+      this.use(Buffer.allocUnsafe(pos + (pos >>> 2)))
       this.pos = 0
       return buf.subarray(0, pos)
     }
@@ -55,7 +98,7 @@ export class JsonWriter {
     while (size < this.pos + bytes) size *= 2
     const next = Buffer.allocUnsafe(size)
     this.buf.copy(next, 0, 0, this.pos)
-    this.buf = next
+    this.use(next)
   }
 
   /** Text known to be ASCII and valid JSON as is: punctuation, field names, hex ids, numbers. */
@@ -74,57 +117,16 @@ export class JsonWriter {
     this.buf[this.pos++] = code
   }
 
-  /** Pre-encoded bytes (literal fragments, cached keys). */
-  bytes(bytes: Uint8Array): void {
-    const length = bytes.length
-    this.ensure(length)
-    const buf = this.buf
-    let pos = this.pos
-    // a native copy beats the loop once past a few dozen bytes (cached attribute pairs)
-    if (length > 48) {
-      buf.set(bytes, pos)
-      this.pos = pos + length
-      return
-    }
-    for (let i = 0; i < length; i++) buf[pos++] = bytes[i] as number
-    this.pos = pos
+  /** A pre-encoded fragment (literal field names, cached keys and attributes). */
+  fragment(f: Fragment): void {
+    this.ensure(fragmentLength(f) + 3)
+    this.pos = putFragment(this.buf, this.view, this.pos, f)
   }
 
   /** A non-negative safe integer in decimal, without building a string. */
   digits(value: number): void {
-    if (value >= 1e8) {
-      // split so every step is 32-bit integer arithmetic
-      const high = Math.floor(value / 1e8)
-      this.digits(high)
-      this.paddedDigits(value - high * 1e8, 8)
-      return
-    }
-    this.ensure(8)
-    const buf = this.buf
-    let v = value | 0
-    let count = 1
-    for (let t = v; t >= 10; t = (t / 10) | 0) count++
-    let pos = this.pos + count
-    this.pos = pos
-    do {
-      const q = (v / 10) | 0
-      buf[--pos] = 48 + v - q * 10
-      v = q
-    } while (v > 0)
-  }
-
-  /** `value` as exactly `width` decimal digits, zero-padded (0 <= value < 10^width <= 10^9). */
-  paddedDigits(value: number, width: number): void {
-    this.ensure(width)
-    const buf = this.buf
-    let pos = this.pos + width
-    this.pos = pos
-    let v = value | 0
-    for (let i = 0; i < width; i++) {
-      const q = (v / 10) | 0
-      buf[--pos] = 48 + v - q * 10
-      v = q
-    }
+    this.ensure(16)
+    this.pos = putDigits(this.buf, this.pos, value)
   }
 
   // hot path: most strings are short ASCII without escapes; they are copied byte by byte.

@@ -4,80 +4,135 @@
  * strings. Written straight to bytes rather than as an object tree that JSON.stringify walks again.
  */
 import type { Attributes, AttributeValue, ReadableSpan, SpanLink } from '../span.js'
-import { JsonWriter, literal } from './json-writer.js'
+import { type Fragment, fragment, putFragment, putLatin1, putRepeat, textFragment } from './fragments.js'
+import { JsonWriter, putDigits, putPadded } from './json-writer.js'
 import { split, splitNanos } from './nanos.js'
 import { groupByResourceAndScope } from './otlp-grouping.js'
 import { spanFlags } from './otlp-proto.js'
 
-const TRACE_ID = literal('{"traceId":"')
-const SPAN_ID = literal('","spanId":"')
-const QUOTE = literal('"')
-const PARENT = literal(',"parentSpanId":"')
-const FLAGS = literal(',"flags":')
-const NAME = literal(',"name":')
-const KIND = literal(',"kind":')
-const START = literal(',"startTimeUnixNano":"')
-const END = literal('","endTimeUnixNano":"')
-const ATTRIBUTES_AFTER_TIME = literal('","attributes":')
-const STRING_VALUE = literal('{"stringValue":')
-const INT_VALUE = literal('{"intValue":"')
-const CLOSE_INT = literal('"}')
-const CLOSE = literal('}')
-const CLOSE_ATTRIBUTE = literal('}}')
-const TRUE = literal('{"boolValue":true}}')
-const FALSE = literal('{"boolValue":false}}')
+const TRACE_ID = textFragment('{"traceId":"')
+const SPAN_ID = textFragment('","spanId":"')
+const PARENT = textFragment(',"parentSpanId":"')
+const FLAGS = textFragment(',"flags":')
+const NAME = textFragment(',"name":')
+const KIND = textFragment(',"kind":')
+const START = textFragment(',"startTimeUnixNano":"')
+const END = textFragment('","endTimeUnixNano":"')
+const ATTRIBUTES_AFTER_TIME = textFragment('","attributes":')
+const STRING_VALUE = textFragment('{"stringValue":')
+const INT_VALUE = textFragment('{"intValue":"')
+const CLOSE_INT = textFragment('"}')
+const CLOSE = textFragment('}')
+const CLOSE_ATTRIBUTE = textFragment('}}')
+const TRUE = textFragment('{"boolValue":true}}')
+const FALSE = textFragment('{"boolValue":false}}')
+/** `,"kind":N,"startTimeUnixNano":"` per API span kind (OTLP kind = API kind + 1). */
+const KIND_START = [0, 1, 2, 3, 4].map((kind) => textFragment(`,"kind":${kind + 1},"startTimeUnixNano":"`))
 
 /**
  * Per attribute key: `{"key":"<key>","value":` encoded once (keys repeat across spans), and whole
- * `{"key":…,"value":{"stringValue":…}}` entries for short string values (methods, routes, db
- * systems, query texts, user agents repeat too). One map lookup finds both. Bounded in keys, in
- * values per key and in values overall, so high-cardinality values (paths, ids) stop being cached
- * once their key is full.
+ * `{"key":…,"value":{…}}` entries for short string, integer and boolean values (methods, routes,
+ * db systems, query texts, user agents, ports and status codes repeat too). One map lookup finds
+ * both. Bounded in keys, in values per key and in values overall, so high-cardinality values
+ * (paths, ids) stop being cached once their key is full.
  */
 interface KeyEntry {
-  prefix: Uint8Array
-  pairs: Map<string, Uint8Array>
+  prefix: Fragment
+  pairs: Map<AttributeValue, Fragment>
 }
 const keyCache = new Map<string, KeyEntry>()
 const KEY_CACHE_LIMIT = 4096
+const MAX_CACHED_KEY = 256
 let pairEntries = 0
 const PAIR_LIMIT = 8192
 const PAIRS_PER_KEY = 64
 const MAX_CACHED_VALUE = 256
 
-function keyEntry(key: string): KeyEntry {
-  let entry = keyCache.get(key)
-  if (entry === undefined) {
-    const kw = new JsonWriter(64)
-    kw.raw('{"key":')
-    kw.string(key)
-    kw.raw(',"value":')
-    entry = { prefix: kw.finish(), pairs: new Map() }
-    if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(key, entry)
-  }
-  return entry
+/** The cache entry of `key`, or undefined for a key that is not cached (too long, cache full). */
+function keyEntry(key: string): KeyEntry | undefined {
+  const entry = keyCache.get(key)
+  if (entry !== undefined || keyCache.size >= KEY_CACHE_LIMIT || key.length > MAX_CACHED_KEY) return entry
+  const kw = new JsonWriter(64)
+  keyPrefix(kw, key)
+  const created = { prefix: fragment(kw.finish()), pairs: new Map() }
+  keyCache.set(key, created)
+  return created
 }
 
-function cachePair(entry: KeyEntry, value: string): Uint8Array | undefined {
-  if (value.length > MAX_CACHED_VALUE || pairEntries >= PAIR_LIMIT || entry.pairs.size >= PAIRS_PER_KEY) return
+function keyPrefix(w: JsonWriter, key: string): void {
+  w.raw('{"key":')
+  w.string(key)
+  w.raw(',"value":')
+}
+
+function cachePair(entry: KeyEntry, value: AttributeValue): Fragment | undefined {
+  if (pairEntries >= PAIR_LIMIT || entry.pairs.size >= PAIRS_PER_KEY) return
+  const type = typeof value
+  if (
+    type === 'string'
+      ? (value as string).length > MAX_CACHED_VALUE
+      : type === 'number'
+        ? !Number.isSafeInteger(value)
+        : type !== 'boolean'
+  )
+    return
   const pw = new JsonWriter(128)
-  pw.bytes(entry.prefix)
-  pw.bytes(STRING_VALUE)
-  pw.string(value)
-  pw.bytes(CLOSE_ATTRIBUTE)
-  const bytes = pw.finish()
-  entry.pairs.set(value, bytes)
+  pw.fragment(entry.prefix)
+  topValue(pw, value)
+  const f = fragment(pw.finish())
+  entry.pairs.set(value, f)
   pairEntries++
-  return bytes
+  return f
 }
 
 /** Epoch nanoseconds of a span time, as digits (the quotes are written by the caller). */
 function writeNanos(w: JsonWriter, time: number): void {
+  w.ensure(22)
+  w.pos = putNanos(w.buf, w.pos, time)
+}
+
+/**
+ * Ids repeat within a batch: a trace's spans share its trace id, siblings share their parent's
+ * span id, and a parent's own span id was already written as its children's parent id. A small
+ * direct-mapped cache (id -> where it was written in this document) copies those bytes instead of
+ * reading the id string again (ids are substrings of a pooled hex string, ~7 ns per character).
+ * Cleared per document, so it never holds ids (or their pool) past one export.
+ */
+const ID_SLOTS = 64
+const idStrings: string[] = new Array<string>(ID_SLOTS).fill('')
+const idPrints = new Int32Array(ID_SLOTS)
+const idPositions = new Int32Array(ID_SLOTS)
+
+// hot path: three ids per span. Four characters pick the slot and reject most other ids before
+// `===`, which for two distinct substrings of equal length costs a runtime call (~40 ns).
+/** Writes an id (hex, no escaping needed) at `pos`, which has room for it plus 3; returns the end. */
+function putId(out: DataView, pos: number, hex: string): number {
+  const length = hex.length
+  const slot = (hex.charCodeAt(0) * 31 + hex.charCodeAt(length - 1)) & (ID_SLOTS - 1)
+  const print = (length << 16) | (hex.charCodeAt(1) << 8) | hex.charCodeAt(length - 2)
+  if (idPrints[slot] === print && idStrings[slot] === hex) {
+    return putRepeat(out, pos, idPositions[slot] as number, length)
+  }
+  idStrings[slot] = hex
+  idPrints[slot] = print
+  idPositions[slot] = pos
+  return putLatin1(out, pos, hex)
+}
+
+/** A span time as epoch-nanosecond digits at `pos` (room for 22 bytes); returns the end. */
+function putNanos(buf: Uint8Array, pos: number, time: number): number {
   splitNanos(time)
-  if (split.ms > 0) {
-    w.digits(split.ms)
-    w.paddedDigits(split.ns, 6)
-  } else w.digits(Math.max(0, split.ns))
+  const ms = split.ms
+  if (ms >= 1e12 && ms < 1e13) {
+    // every time since 2001: 13 digits of milliseconds (as 5 + 8), then 6 of nanoseconds
+    const high = Math.floor(ms / 1e8)
+    pos = putPadded(buf, pos, high, 5)
+    pos = putPadded(buf, pos, ms - high * 1e8, 8)
+    return putPadded(buf, pos, split.ns, 6)
+  }
+  if (ms <= 0) return putDigits(buf, pos, Math.max(0, split.ns))
+  // before 2001 or after 2286
+  return putPadded(buf, putDigits(buf, pos, ms), split.ns, 6)
 }
 
 let shared: JsonWriter | undefined
@@ -88,6 +143,16 @@ export function encodeTraceRequestJsonBytes(spans: readonly ReadableSpan[]): Uin
   // One writer reused across batches: its buffer grows to the largest batch and stays.
   const w = shared ?? new JsonWriter()
   shared = undefined
+  try {
+    return writeTraceRequestJson(w, spans)
+  } finally {
+    // keep the buffer for the next batch unless one huge batch grew it
+    shared = w.buf.length <= MAX_KEPT_BUFFER ? w : undefined
+  }
+}
+
+/** Writes the request with `w` (reset first) and returns its bytes; exported for the tests. */
+export function writeTraceRequestJson(w: JsonWriter, spans: readonly ReadableSpan[]): Uint8Array {
   w.reset()
   try {
     w.raw('{"resourceSpans":[')
@@ -128,8 +193,7 @@ export function encodeTraceRequestJsonBytes(spans: readonly ReadableSpan[]): Uin
     w.raw(']}')
     return w.finish()
   } finally {
-    // keep the buffer for the next batch unless one huge batch grew it
-    shared = w.buf.length <= MAX_KEPT_BUFFER ? w : undefined
+    idStrings.fill('')
   }
 }
 
@@ -143,32 +207,53 @@ export function encodeTraceRequestJson(spans: readonly ReadableSpan[]): string {
 function span(w: JsonWriter, s: ReadableSpan): void {
   const sc = s.spanContext()
   const parent = s.parentSpanContext
-  w.bytes(TRACE_ID)
-  w.raw(sc.traceId)
-  w.bytes(SPAN_ID)
-  w.raw(sc.spanId)
-  w.bytes(QUOTE)
+  const traceId = sc.traceId
+  const spanId = sc.spanId
+  const parentId = parent?.spanId
+  // one bounds check for the fixed-size head: literals (86), flags (< 10), word slack (3), ids
+  w.ensure(128 + traceId.length + spanId.length + (parentId ? parentId.length : 0))
+  let buf = w.buf
+  let view = w.view
+  let pos = putFragment(buf, view, w.pos, TRACE_ID)
+  pos = putId(view, pos, traceId)
+  pos = putFragment(buf, view, pos, SPAN_ID)
+  pos = putId(view, pos, spanId)
+  buf[pos++] = 0x22
   const traceState = sc.traceState?.serialize()
   if (traceState) {
+    w.pos = pos
     w.raw(',"traceState":')
     w.string(traceState)
+    w.ensure(64 + (parentId ? parentId.length : 0))
+    buf = w.buf
+    view = w.view
+    pos = w.pos
   }
-  if (parent?.spanId) {
-    w.bytes(PARENT)
-    w.raw(parent.spanId)
-    w.bytes(QUOTE)
+  if (parentId) {
+    pos = putFragment(buf, view, pos, PARENT)
+    pos = putId(view, pos, parentId)
+    buf[pos++] = 0x22
   }
-  w.bytes(FLAGS)
-  w.digits(spanFlags(sc.traceFlags, parent?.isRemote))
-  w.bytes(NAME)
+  pos = putFragment(buf, view, pos, FLAGS)
+  pos = putDigits(buf, pos, spanFlags(sc.traceFlags, parent?.isRemote))
+  w.pos = putFragment(buf, view, pos, NAME)
   w.string(s.name)
-  w.bytes(KIND)
-  w.digits(s.kind + 1)
-  w.bytes(START)
-  writeNanos(w, s.startTime)
-  w.bytes(END)
-  writeNanos(w, s.endTime)
-  w.bytes(ATTRIBUTES_AFTER_TIME)
+  // kind (31), two times (up to 22 digits each), the literals between them (36), word slack (3)
+  w.ensure(128)
+  buf = w.buf
+  view = w.view
+  pos = w.pos
+  const kindStart = KIND_START[s.kind]
+  if (kindStart !== undefined) pos = putFragment(buf, view, pos, kindStart)
+  else {
+    pos = putFragment(buf, view, pos, KIND)
+    pos = putDigits(buf, pos, s.kind + 1)
+    pos = putFragment(buf, view, pos, START)
+  }
+  pos = putNanos(buf, pos, s.startTime)
+  pos = putFragment(buf, view, pos, END)
+  pos = putNanos(buf, pos, s.endTime)
+  w.pos = putFragment(buf, view, pos, ATTRIBUTES_AFTER_TIME)
   attributes(w, s.attributes)
   if (s.droppedAttributesCount) w.raw(`,"droppedAttributesCount":${s.droppedAttributesCount}`)
   if (s.events.length > 0) {
@@ -237,14 +322,17 @@ function attributes(w: JsonWriter, attrs: Attributes): void {
     if (first) first = false
     else w.byte(0x2c)
     const entry = keyEntry(key)
-    if (typeof value === 'string') {
-      const pair = entry.pairs.get(value) ?? cachePair(entry, value)
-      if (pair !== undefined) {
-        w.bytes(pair)
-        continue
-      }
+    if (entry === undefined) {
+      keyPrefix(w, key)
+      topValue(w, value)
+      continue
     }
-    w.bytes(entry.prefix)
+    const pair = entry.pairs.get(value) ?? cachePair(entry, value)
+    if (pair !== undefined) {
+      w.fragment(pair)
+      continue
+    }
+    w.fragment(entry.prefix)
     topValue(w, value)
   }
   w.byte(0x5d)
@@ -254,25 +342,25 @@ function attributes(w: JsonWriter, attrs: Attributes): void {
 function topValue(w: JsonWriter, value: AttributeValue): void {
   switch (typeof value) {
     case 'string':
-      w.bytes(STRING_VALUE)
+      w.fragment(STRING_VALUE)
       w.string(value)
-      w.bytes(CLOSE_ATTRIBUTE)
+      w.fragment(CLOSE_ATTRIBUTE)
       return
     case 'boolean':
-      w.bytes(value ? TRUE : FALSE)
+      w.fragment(value ? TRUE : FALSE)
       return
     case 'number':
       if (Number.isSafeInteger(value) && value >= 0) {
-        w.bytes(INT_VALUE)
+        w.fragment(INT_VALUE)
         w.digits(value)
-        w.bytes(CLOSE_INT)
-        w.bytes(CLOSE)
+        w.fragment(CLOSE_INT)
+        w.fragment(CLOSE)
         return
       }
       break
   }
   anyValue(w, value)
-  w.bytes(CLOSE)
+  w.fragment(CLOSE)
 }
 
 function anyValue(w: JsonWriter, value: AttributeValue | null | undefined): void {

@@ -6,8 +6,9 @@
  */
 import type { Resource } from '../resource.js'
 import type { Attributes, AttributeValue, InstrumentationScope, ReadableSpan, SpanLink } from '../span.js'
+import { type Fragment, fragment, fragmentLength } from './fragments.js'
 import { groupByResourceAndScope } from './otlp-grouping.js'
-import { ProtoWriter, WIRE_I32, WIRE_I64, WIRE_VARINT } from './proto-writer.js'
+import { HEX, ProtoWriter, WIRE_I32, WIRE_I64, WIRE_VARINT } from './proto-writer.js'
 
 /** Span.flags bits beyond the W3C trace flags (trace.proto SpanFlags). */
 export const SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE = 0x100
@@ -22,13 +23,23 @@ export function encodeTraceRequest(spans: readonly ReadableSpan[]): Uint8Array {
   // One writer reused across batches: its buffer grows to the largest batch and stays.
   const w = shared ?? new ProtoWriter()
   shared = undefined
+  try {
+    return writeTraceRequest(w, spans)
+  } finally {
+    // keep the buffer for the next batch unless one huge batch grew it
+    shared = w.buf.length <= MAX_KEPT_BUFFER ? w : undefined
+  }
+}
+
+/** Writes the request with `w` (reset first) and returns a copy of its bytes; exported for the tests. */
+export function writeTraceRequest(w: ProtoWriter, spans: readonly ReadableSpan[]): Uint8Array {
   w.reset()
   try {
     for (const group of groupByResourceAndScope(spans)) {
-      const rs = w.fork(1) // ExportTraceServiceRequest.resource_spans
+      const rs = w.fork(1, 3) // ExportTraceServiceRequest.resource_spans (batches up to 2 MiB: no move)
       writeResource(w, group.resource)
       for (const scopeGroup of group.scopes) {
-        const ss = w.fork(2) // ResourceSpans.scope_spans
+        const ss = w.fork(2, 3) // ResourceSpans.scope_spans
         writeScope(w, scopeGroup.scope)
         for (const span of scopeGroup.spans) writeSpan(w, span)
         if (scopeGroup.scope.schemaUrl) {
@@ -45,8 +56,7 @@ export function encodeTraceRequest(spans: readonly ReadableSpan[]): Uint8Array {
     }
     return w.finish()
   } finally {
-    // keep the buffer for the next batch unless one huge batch grew it
-    shared = w.buf.length <= MAX_KEPT_BUFFER ? w : undefined
+    idStrings.fill('')
   }
 }
 
@@ -78,22 +88,17 @@ function writeScope(w: ProtoWriter, scope: InstrumentationScope): void {
 
 // hot path: one call per span; field order follows trace.proto's numbering.
 function writeSpan(w: ProtoWriter, span: ReadableSpan): void {
-  const start = w.fork(2) // ScopeSpans.spans
+  const start = w.fork(2, 2) // ScopeSpans.spans
   const sc = span.spanContext()
-  w.tag(1, 2)
-  w.hexBytes(sc.traceId)
-  w.tag(2, 2)
-  w.hexBytes(sc.spanId)
+  writeId(w, 1, sc.traceId)
+  writeId(w, 2, sc.spanId)
   const traceState = sc.traceState?.serialize()
   if (traceState) {
     w.tag(3, 2)
     w.string(traceState)
   }
   const parent = span.parentSpanContext
-  if (parent?.spanId) {
-    w.tag(4, 2)
-    w.hexBytes(parent.spanId)
-  }
+  if (parent?.spanId) writeId(w, 4, parent.spanId)
   if (span.name) {
     w.tag(5, 2)
     w.string(span.name)
@@ -178,68 +183,120 @@ export function spanFlags(traceFlags: number, isRemote: boolean | undefined): nu
   return (traceFlags & 0xff) | SPAN_FLAGS_CONTEXT_HAS_IS_REMOTE | (isRemote ? SPAN_FLAGS_CONTEXT_IS_REMOTE : 0)
 }
 
-/** `KeyValue.key` (tag, length, UTF-8) per attribute key: keys repeat across spans, so encode each once. */
-const keyCache = new Map<string, Uint8Array>()
-const KEY_CACHE_LIMIT = 4096
+/**
+ * Ids repeat within a batch: a trace's spans share its trace id, siblings share their parent's
+ * span id, and a parent's own span id was already written as its children's parent id. A small
+ * direct-mapped cache keeps the decoded bytes of recent ids, so a repeated id is copied instead of
+ * decoded from hex again. Cleared per batch, so it never holds ids (or their pool) past one export.
+ */
+const ID_SLOTS = 64
+const idStrings: string[] = new Array<string>(ID_SLOTS).fill('')
+const idPrints = new Int32Array(ID_SLOTS)
+const idBytes = new Uint8Array(ID_SLOTS * 16)
 
-function encodedKey(key: string): Uint8Array {
-  let bytes = keyCache.get(key)
-  if (bytes === undefined) {
-    const kw = new ProtoWriter(64)
-    kw.tag(1, 2)
-    kw.string(key)
-    bytes = kw.finish()
-    if (keyCache.size < KEY_CACHE_LIMIT) keyCache.set(key, bytes)
+// hot path: three ids per span. Four characters pick the slot and reject most other ids before
+// `===`, which for two distinct substrings of equal length costs a runtime call (~40 ns).
+/** A trace or span id (lower- or upper-case hex) as a bytes field. */
+function writeId(w: ProtoWriter, field: number, hex: string): void {
+  const length = hex.length
+  if (length > 32) {
+    w.tag(field, 2)
+    w.hexBytes(hex)
+    return
   }
-  return bytes
+  const slot = (hex.charCodeAt(0) * 31 + hex.charCodeAt(length - 1)) & (ID_SLOTS - 1)
+  const print = (length << 16) | (hex.charCodeAt(1) << 8) | hex.charCodeAt(length - 2)
+  const at = slot * 16
+  const size = length >>> 1
+  if (idPrints[slot] !== print || idStrings[slot] !== hex) {
+    idStrings[slot] = hex
+    idPrints[slot] = print
+    for (let i = 0; i < size; i++) {
+      const hi = HEX[hex.charCodeAt(2 * i) & 0x7f] as number
+      const lo = HEX[hex.charCodeAt(2 * i + 1) & 0x7f] as number
+      idBytes[at + i] = ((hi & 0xf) << 4) | (lo & 0xf)
+    }
+  }
+  w.ensure(2 + size)
+  const buf = w.buf
+  let pos = w.pos
+  buf[pos++] = field * 8 + 2 // fields 1, 2, 4: one-byte tags
+  buf[pos++] = size
+  for (let i = 0; i < size; i++) buf[pos++] = idBytes[at + i] as number
+  w.pos = pos
 }
 
 /**
- * Whole KeyValue bodies for short string values (methods, routes, db systems, query texts repeat
- * across spans). Bounded per key and overall, so high-cardinality values stop being cached.
+ * Per attribute key: its `KeyValue.key` (tag, length, UTF-8) encoded once (keys repeat across
+ * spans), and whole KeyValue bodies for short string, integer and boolean values (methods, routes,
+ * db systems, query texts, ports, status codes repeat too). One map lookup finds both. Bounded in
+ * keys, in values per key and in values overall, so high-cardinality values stop being cached.
  */
-const pairCache = new Map<string, Map<string, Uint8Array>>()
+interface KeyEntry {
+  key: Fragment
+  pairs: Map<AttributeValue, Fragment>
+}
+const keyCache = new Map<string, KeyEntry>()
+const KEY_CACHE_LIMIT = 4096
+const MAX_CACHED_KEY = 256
 let pairEntries = 0
 const PAIR_LIMIT = 8192
 const PAIRS_PER_KEY = 64
 const MAX_CACHED_VALUE = 256
 
-function cachedPair(key: string, value: string): Uint8Array | undefined {
-  let values = pairCache.get(key)
-  const hit = values?.get(value)
-  if (hit !== undefined || value.length > MAX_CACHED_VALUE || pairEntries >= PAIR_LIMIT) return hit
-  if (values === undefined) {
-    values = new Map()
-    pairCache.set(key, values)
-  } else if (values.size >= PAIRS_PER_KEY) return undefined
-  const pw = new ProtoWriter(128)
-  pw.bytes(encodedKey(key))
-  const v = pw.fork(2)
-  pw.tag(1, 2)
-  pw.string(value)
-  pw.join(v)
-  const bytes = pw.finish()
-  values.set(value, bytes)
-  pairEntries++
-  return bytes
+/** The cache entry of `key`, or undefined for a key that is not cached (too long, cache full). */
+function keyEntry(key: string): KeyEntry | undefined {
+  const entry = keyCache.get(key)
+  if (entry !== undefined || keyCache.size >= KEY_CACHE_LIMIT || key.length > MAX_CACHED_KEY) return entry
+  const kw = new ProtoWriter(64)
+  kw.tag(1, 2)
+  kw.string(key)
+  const created = { key: fragment(kw.finish()), pairs: new Map() }
+  keyCache.set(key, created)
+  return created
 }
 
+function cachePair(entry: KeyEntry, value: AttributeValue): Fragment | undefined {
+  if (pairEntries >= PAIR_LIMIT || entry.pairs.size >= PAIRS_PER_KEY) return
+  const type = typeof value
+  if (
+    type === 'string'
+      ? (value as string).length > MAX_CACHED_VALUE
+      : type === 'number'
+        ? !Number.isSafeInteger(value)
+        : type !== 'boolean'
+  )
+    return
+  const pw = new ProtoWriter(128)
+  pw.fragment(entry.key)
+  const v = pw.fork(2) // KeyValue.value
+  writeAnyValueBody(pw, value)
+  pw.join(v)
+  const f = fragment(pw.finish())
+  entry.pairs.set(value, f)
+  pairEntries++
+  return f
+}
+
+// hot path: one call per span (and event); most attributes are whole cached KeyValues.
 /** Repeated KeyValue under `field`. */
 function writeAttributes(w: ProtoWriter, field: number, attributes: Attributes): void {
   for (const key in attributes) {
     const value = attributes[key]
     if (value === undefined || value === null) continue
-    if (typeof value === 'string') {
-      const pair = cachedPair(key, value)
-      if (pair !== undefined) {
-        w.tag(field, 2)
-        w.varint(pair.length)
-        w.bytes(pair)
-        continue
-      }
+    const entry = keyEntry(key)
+    const pair = entry === undefined ? undefined : (entry.pairs.get(value) ?? cachePair(entry, value))
+    if (pair !== undefined) {
+      w.tag(field, 2)
+      w.varint(fragmentLength(pair))
+      w.fragment(pair)
+      continue
     }
     const kv = w.fork(field)
-    w.bytes(encodedKey(key))
+    if (entry === undefined) {
+      w.tag(1, 2)
+      w.string(key)
+    } else w.fragment(entry.key)
     const v = w.fork(2) // KeyValue.value
     writeAnyValueBody(w, value)
     w.join(v)

@@ -1,3 +1,4 @@
+import { type Fragment, fragmentLength, putFragment } from './fragments.js'
 import { writeNanosLE } from './nanos.js'
 
 /** Protobuf wire types (protobuf encoding spec §Message structure). */
@@ -6,7 +7,8 @@ export const WIRE_I64 = 1
 export const WIRE_LEN = 2
 export const WIRE_I32 = 5
 
-const HEX: Int8Array = (() => {
+/** Hex digit values by character code (-1 for other characters). */
+export const HEX: Int8Array = (() => {
   const table = new Int8Array(128).fill(-1)
   for (let i = 0; i < 10; i++) table[48 + i] = i
   for (let i = 0; i < 6; i++) {
@@ -23,10 +25,13 @@ const HEX: Int8Array = (() => {
  */
 export class ProtoWriter {
   buf: Buffer
+  /** `buf` as a DataView, for word-sized copies. */
+  view: DataView
   pos = 0
 
   constructor(initialSize = 64 * 1024) {
     this.buf = Buffer.allocUnsafe(initialSize)
+    this.view = new DataView(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength)
   }
 
   /** The bytes written so far (a copy, so the writer can be reused). */
@@ -48,6 +53,13 @@ export class ProtoWriter {
     const next = Buffer.allocUnsafe(size)
     this.buf.copy(next, 0, 0, this.pos)
     this.buf = next
+    this.view = new DataView(next.buffer, next.byteOffset, next.byteLength)
+  }
+
+  /** A pre-encoded fragment (cached keys and attributes). */
+  fragment(f: Fragment): void {
+    this.ensure(fragmentLength(f) + 3)
+    this.pos = putFragment(this.buf, this.view, this.pos, f)
   }
 
   /** Unsigned varint of a non-negative safe integer. */
@@ -168,33 +180,42 @@ export class ProtoWriter {
     this.pos += bytes.length
   }
 
-  /** Starts a length-delimited field; returns the body's start for `join`. */
-  fork(field: number): number {
+  /**
+   * Starts a length-delimited field; returns the body's start for `join`. `reserve` bytes are
+   * kept for the length: 2 for messages usually 128 bytes to 16 KiB long (spans), so that `join`
+   * moves no bytes for them.
+   */
+  fork(field: number, reserve = 1): number {
     this.tag(field, WIRE_LEN)
-    this.ensure(1)
-    this.pos += 1
-    return this.pos
+    this.ensure(reserve)
+    this.pos += reserve
+    return this.pos * 4 + reserve
   }
 
   /** Ends the length-delimited field started by `fork`. */
-  join(start: number): void {
+  join(started: number): void {
+    const reserved = started % 4
+    const start = (started - reserved) / 4
     const length = this.pos - start
-    if (length < 0x80) {
+    if (length < 0x80 && reserved === 1) {
       this.buf[start - 1] = length
       return
     }
-    let extra = 1
-    for (let v = length >>> 14; v > 0; v >>>= 7) extra++
-    this.ensure(extra)
+    let width = 1
+    for (let v = length >>> 7; v > 0; v >>>= 7) width++
+    const shift = width - reserved
+    if (shift !== 0) {
+      if (shift > 0) this.ensure(shift)
+      this.buf.copyWithin(start + shift, start, this.pos)
+      this.pos += shift
+    }
     const buf = this.buf
-    buf.copyWithin(start + extra, start, this.pos)
-    let pos = start - 1
+    let pos = start - reserved
     let v = length
     while (v > 0x7f) {
       buf[pos++] = (v & 0x7f) | 0x80
       v >>>= 7
     }
     buf[pos] = v
-    this.pos += extra
   }
 }
