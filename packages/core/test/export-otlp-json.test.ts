@@ -136,6 +136,23 @@ describe('OTLP/JSON encoder', () => {
     expect(json.resourceSpans[0].scopeSpans[0].spans[0].name).toBe(s.name)
   })
 
+  it('writes names past the name cache (long and many names, every kind)', () => {
+    const spans: ReadableSpan[] = []
+    for (let i = 0; i < 1100; i++) {
+      const s = sampleSpans()[i % 3] as ReadableSpan & { name: string; kind: SpanKind }
+      s.name = i % 2 ? `op "${i}" ${'x'.repeat(i % 400)}` : `op ${i}`
+      s.kind = (i % 5) as SpanKind
+      spans.push(s)
+    }
+    const json = decodeTraceRequestJson(encodeTraceRequestJson(spans))
+    if (!json.ok) throw new Error(json.error.message)
+    const decoded = json.request.resourceSpans[0]!.scopeSpans.flatMap((scope) => scope.spans)
+    const byId = new Map(decoded.map((d) => [d.spanId, d]))
+    expect(decoded.length).toBeGreaterThan(0)
+    for (const s of spans.slice(-3)) expect(byId.get(s.spanContext().spanId)?.name).toBe(s.name)
+    expect(json).toEqual(decodeTraceRequestProto(encodeTraceRequest(spans)))
+  })
+
   it('stays exact when attribute caches fill up (high-cardinality values, many keys)', () => {
     const spans: ReadableSpan[] = []
     for (let i = 0; i < 300; i++) {

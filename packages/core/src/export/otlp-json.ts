@@ -4,7 +4,15 @@
  * strings. Written straight to bytes rather than as an object tree that JSON.stringify walks again.
  */
 import type { Attributes, AttributeValue, ReadableSpan, SpanLink } from '../span.js'
-import { type Fragment, fragment, putFragment, putLatin1, putRepeat, textFragment } from './fragments.js'
+import {
+  type Fragment,
+  fragment,
+  fragmentLength,
+  putFragment,
+  putLatin1,
+  putRepeat,
+  textFragment,
+} from './fragments.js'
 import { JsonWriter, putDigits, putPadded } from './json-writer.js'
 import { split, splitNanos } from './nanos.js'
 import { groupByResourceAndScope } from './otlp-grouping.js'
@@ -26,8 +34,6 @@ const CLOSE = textFragment('}')
 const CLOSE_ATTRIBUTE = textFragment('}}')
 const TRUE = textFragment('{"boolValue":true}}')
 const FALSE = textFragment('{"boolValue":false}}')
-/** `,"kind":N,"startTimeUnixNano":"` per API span kind (OTLP kind = API kind + 1). */
-const KIND_START = [0, 1, 2, 3, 4].map((kind) => textFragment(`,"kind":${kind + 1},"startTimeUnixNano":"`))
 
 /**
  * Per attribute key: `{"key":"<key>","value":` encoded once (keys repeat across spans), and whole
@@ -82,6 +88,39 @@ function cachePair(entry: KeyEntry, value: AttributeValue): Fragment | undefined
   const f = fragment(pw.finish())
   entry.pairs.set(value, f)
   pairEntries++
+  return f
+}
+
+/**
+ * `,"flags":F,"name":"<name>","kind":K,"startTimeUnixNano":"` per span name, flags and kind:
+ * span names are low-cardinality by design (route templates, operations), so the middle of a
+ * span's head is one copy. Bounded in names, in combinations per name and in name length.
+ */
+const nameCache = new Map<string, Map<number, Fragment>>()
+const NAME_LIMIT = 1024
+const MAX_CACHED_NAME = 256
+
+function nameKindFragment(name: string, flags: number, kind: number): Fragment | undefined {
+  const key = flags * 8 + kind
+  let byFlagsAndKind = nameCache.get(name)
+  const hit = byFlagsAndKind?.get(key)
+  if (hit !== undefined) return hit
+  if (name.length > MAX_CACHED_NAME || !(kind >= 0 && kind < 8)) return
+  if (byFlagsAndKind === undefined) {
+    if (nameCache.size >= NAME_LIMIT) return
+    byFlagsAndKind = new Map()
+    nameCache.set(name, byFlagsAndKind)
+  } else if (byFlagsAndKind.size >= 16) return
+  const nw = new JsonWriter(64 + name.length * 6)
+  nw.fragment(FLAGS)
+  nw.digits(flags)
+  nw.fragment(NAME)
+  nw.string(name)
+  nw.fragment(KIND)
+  nw.digits(kind + 1)
+  nw.fragment(START)
+  const f = fragment(nw.finish())
+  byFlagsAndKind.set(key, f)
   return f
 }
 
@@ -234,19 +273,24 @@ function span(w: JsonWriter, s: ReadableSpan): void {
     pos = putId(view, pos, parentId)
     buf[pos++] = 0x22
   }
-  pos = putFragment(buf, view, pos, FLAGS)
-  pos = putDigits(buf, pos, spanFlags(sc.traceFlags, parent?.isRemote))
-  w.pos = putFragment(buf, view, pos, NAME)
-  w.string(s.name)
-  // kind (31), two times (up to 22 digits each), the literals between them (36), word slack (3)
-  w.ensure(128)
-  buf = w.buf
-  view = w.view
-  pos = w.pos
-  const kindStart = KIND_START[s.kind]
-  if (kindStart !== undefined) pos = putFragment(buf, view, pos, kindStart)
-  else {
-    pos = putFragment(buf, view, pos, KIND)
+  const flags = spanFlags(sc.traceFlags, parent?.isRemote)
+  const middle = nameKindFragment(s.name, flags, s.kind)
+  if (middle !== undefined) {
+    w.pos = pos
+    w.ensure(fragmentLength(middle) + 3 + 128)
+    buf = w.buf
+    view = w.view
+    pos = putFragment(buf, view, w.pos, middle)
+  } else {
+    pos = putFragment(buf, view, pos, FLAGS)
+    pos = putDigits(buf, pos, flags)
+    w.pos = putFragment(buf, view, pos, NAME)
+    w.string(s.name)
+    // kind (31), two times (up to 22 digits each), the literals between them (36), word slack (3)
+    w.ensure(128)
+    buf = w.buf
+    view = w.view
+    pos = putFragment(buf, view, w.pos, KIND)
     pos = putDigits(buf, pos, s.kind + 1)
     pos = putFragment(buf, view, pos, START)
   }

@@ -99,13 +99,9 @@ function writeSpan(w: ProtoWriter, span: ReadableSpan): void {
   }
   const parent = span.parentSpanContext
   if (parent?.spanId) writeId(w, 4, parent.spanId)
-  if (span.name) {
-    w.tag(5, 2)
-    w.string(span.name)
-  }
-  w.tag(6, WIRE_VARINT)
-  w.varint(span.kind + 1) // OTLP SpanKind = API kind + 1 (0 is UNSPECIFIED)
-  w.tag(7, WIRE_I64)
+  const nameAndKind = nameKindFragment(span.name, span.kind)
+  if (nameAndKind !== undefined) w.fragment(nameAndKind)
+  else writeNameAndKind(w, span.name, span.kind)
   w.nanos(span.startTime)
   w.tag(8, WIRE_I64)
   w.nanos(span.endTime)
@@ -154,6 +150,42 @@ function writeSpan(w: ProtoWriter, span: ReadableSpan): void {
   w.tag(16, WIRE_I32)
   w.fixed32(spanFlags(sc.traceFlags, parent?.isRemote))
   w.join(start)
+}
+
+/** Span.name, Span.kind and the tag of Span.start_time_unix_nano. */
+function writeNameAndKind(w: ProtoWriter, name: string, kind: number): void {
+  if (name) {
+    w.tag(5, 2)
+    w.string(name)
+  }
+  w.tag(6, WIRE_VARINT)
+  w.varint(kind + 1) // OTLP SpanKind = API kind + 1 (0 is UNSPECIFIED)
+  w.tag(7, WIRE_I64)
+}
+
+/**
+ * `writeNameAndKind`'s bytes per span name and kind: span names are low-cardinality by design
+ * (route templates, operations). Bounded in names and in name length.
+ */
+const nameCache = new Map<string, Fragment[]>()
+const NAME_LIMIT = 1024
+const MAX_CACHED_NAME = 256
+
+function nameKindFragment(name: string, kind: number): Fragment | undefined {
+  let byKind = nameCache.get(name)
+  const hit = byKind?.[kind]
+  if (hit !== undefined) return hit
+  if (name.length > MAX_CACHED_NAME || !(kind >= 0 && kind < 8) || kind !== Math.floor(kind)) return
+  if (byKind === undefined) {
+    if (nameCache.size >= NAME_LIMIT) return
+    byKind = []
+    nameCache.set(name, byKind)
+  }
+  const nw = new ProtoWriter(64 + name.length * 3)
+  writeNameAndKind(nw, name, kind)
+  const f = fragment(nw.finish())
+  byKind[kind] = f
+  return f
 }
 
 function writeLink(w: ProtoWriter, link: SpanLink): void {
