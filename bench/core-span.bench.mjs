@@ -1,136 +1,143 @@
-// Per-span cost (the loop yields every 500 spans so both batch processors export as they would in
-// a server, instead of dropping a full queue): start a child of an active span, set 5 attributes, end it, through a batch
+// Per-span cost: start a child of an active span, set 5 attributes, end it, through a batch
 // processor into an exporter that discards. Threadline vs OpenTelemetry JS (sdk-trace-base 2.x,
-// same settings), plus an unsampled span, in one run, alternating rounds, medians reported.
-import { context as otelContext, trace as otelTrace } from '@opentelemetry/api'
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks'
-import {
-  AlwaysOffSampler,
-  AlwaysOnSampler,
-  BasicTracerProvider,
-  BatchSpanProcessor as OtelBatch,
-  ParentBasedSampler,
-} from '@opentelemetry/sdk-trace-base'
-import * as tl from '../packages/core/dist/index.mjs'
+// same settings), plus unsampled spans and the no-op API as a floor.
+//
+// Each condition runs in its own fresh process, and the conditions alternate round by round: in
+// one process, the tracers shared a heap (one's garbage was the other's GC time), a second
+// AsyncLocalStorage, and loop call sites that went megamorphic. CPU time of the measured loop
+// only (not wall-clock: the machine may be shared), medians over the rounds.
+//
+//   node bench/core-span.bench.mjs          full run (7 rounds)
+//   BENCH_ROUNDS=3 node ...                  quicker
+import { execFileSync } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
 
 const SPANS = 200_000
-const ROUNDS = 7
-
-const discard = { export: async () => ({ ok: true }), shutdown: async () => {} }
-const otelDiscard = { export: (_spans, cb) => cb({ code: 0 }), shutdown: async () => {} }
-
-// --- Threadline
-tl.init({ serviceName: 'bench', exporter: discard, propagators: ['none'], instrument: { fetch: false, http: false } })
-const tlTracer = tl.getTracer('bench')
-const tick = () => new Promise((resolve) => setImmediate(resolve))
-const CHUNK = 500
-function threadlineRun(n) {
-  return tlTracer.startActiveSpan('parent', async (parent) => {
-    for (let i = 0; i < n; i++) {
-      if (i % CHUNK === 0) await tick()
-      const span = tlTracer.startSpan('child')
-      span.setAttribute('http.request.method', 'GET')
-      span.setAttribute('url.path', '/users/42')
-      span.setAttribute('http.response.status_code', 200)
-      span.setAttribute('server.port', 8080)
-      span.setAttribute('user.vip', true)
-      span.end()
-    }
-    parent.end()
-  })
+const CHUNK = 500 // yield every CHUNK spans so both batch processors export as they would in a server
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
+const CONDITIONS = {
+  threadline: 'Threadline (sampled)',
+  opentelemetry: 'OpenTelemetry 2.x (sampled)',
+  'threadline-unsampled': 'Threadline (unsampled)',
+  'opentelemetry-unsampled': 'OpenTelemetry 2.x (unsampled)',
+  noop: 'no-op API (floor: loop + calls)',
 }
 
-// --- OpenTelemetry, same settings: batch processor (2048 queue, 512 batch), parent-based always-on
-otelContext.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
-const otelProvider = new BasicTracerProvider({
-  sampler: new ParentBasedSampler({ root: new AlwaysOnSampler() }),
-  spanProcessors: [
-    new OtelBatch(otelDiscard, { maxQueueSize: 2048, maxExportBatchSize: 512, scheduledDelayMillis: 5000 }),
-  ],
-})
-const otelTracer = otelProvider.getTracer('bench')
-const otelOffTracer = new BasicTracerProvider({ sampler: new AlwaysOffSampler() }).getTracer('bench')
-function otelRun(n, tracer = otelTracer) {
-  return tracer.startActiveSpan('parent', async (parent) => {
-    for (let i = 0; i < n; i++) {
-      if (i % CHUNK === 0) await tick()
-      const span = tracer.startSpan('child')
-      span.setAttribute('http.request.method', 'GET')
-      span.setAttribute('url.path', '/users/42')
-      span.setAttribute('http.response.status_code', 200)
-      span.setAttribute('server.port', 8080)
-      span.setAttribute('user.vip', true)
-      span.end()
-    }
-    parent.end()
-  })
+const [condition] = process.argv.slice(2)
+if (condition) {
+  process.stdout.write(JSON.stringify(await runCondition(condition)))
+  process.exit(0)
 }
 
-// --- Unsampled (Threadline): a root span the sampler drops, then a child of it
-const tlOff = tl.parentBased({ root: tl.traceIdRatioBased(0) })
-function threadlineUnsampled(n) {
-  return tlTracer.startActiveSpan('parent', { root: true }, tl.ROOT_CONTEXT, async (parent) => {
-    for (let i = 0; i < n; i++) {
-      if (i % CHUNK === 0) await tick()
-      const span = tlTracer.startSpan('child')
-      span.setAttribute('http.request.method', 'GET')
-      span.end()
-    }
-    parent.end()
-  })
-}
-
-async function measure(fn, n) {
-  globalThis.gc?.()
-  const heap0 = process.memoryUsage().heapUsed
-  // CPU time of this process, not wall-clock: on a shared machine other processes' load would
-  // otherwise count against whichever condition happened to run while they were busy.
-  const cpu0 = process.cpuUsage()
-  await fn(n)
-  const cpu = process.cpuUsage(cpu0)
-  const ns = ((cpu.user + cpu.system) * 1000) / n
-  const bytes = Math.max(0, (process.memoryUsage().heapUsed - heap0) / n)
-  return { ns, bytes }
-}
-
-const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const results = { threadline: [], otel: [], tlUnsampled: [], otelUnsampled: [], noop: [] }
-// The floor: @opentelemetry/api's no-op tracer (no SDK registered) through the same loop.
-const noopTracer = otelTrace.getTracer('noop')
-
-// warm-up
-await threadlineRun(20_000)
-await otelRun(20_000)
+const results = Object.fromEntries(Object.keys(CONDITIONS).map((c) => [c, []]))
 for (let r = 0; r < ROUNDS; r++) {
-  const order = r % 2 === 0 ? ['threadline', 'otel'] : ['otel', 'threadline']
-  for (const name of order) results[name].push(await measure(name === 'threadline' ? threadlineRun : otelRun, SPANS))
-  // unsampled: switch Threadline's sampler to drop everything for this measurement
-  const provider = globalThis[Symbol.for('threadline.core.provider.v1')]
-  const saved = provider.sampler
-  provider.sampler = tlOff
-  results.tlUnsampled.push(await measure(threadlineUnsampled, SPANS))
-  provider.sampler = saved
-  results.otelUnsampled.push(await measure((n) => otelRun(n, otelOffTracer), SPANS))
-  results.noop.push(await measure((n) => otelRun(n, noopTracer), SPANS))
+  const order = Object.keys(CONDITIONS)
+  if (r % 2 === 1) order.reverse()
+  for (const c of order) {
+    const out = execFileSync(process.execPath, ['--expose-gc', fileURLToPath(import.meta.url), c], { encoding: 'utf8' })
+    results[c].push(JSON.parse(out))
+  }
 }
-
-const row = (label, rs) => ({ label, ns: median(rs.map((r) => r.ns)), bytes: median(rs.map((r) => r.bytes)) })
-const rows = [
-  row('Threadline (sampled)', results.threadline),
-  row('OpenTelemetry 2.x (sampled)', results.otel),
-  row('Threadline (unsampled)', results.tlUnsampled),
-  row('OpenTelemetry 2.x (unsampled)', results.otelUnsampled),
-  row('no-op API (floor: loop + calls)', results.noop),
-]
+const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]
+const rows = Object.fromEntries(
+  Object.entries(results).map(([c, rs]) => [
+    c,
+    { ns: median(rs.map((r) => r.ns)), bytes: median(rs.map((r) => r.bytes)) },
+  ]),
+)
 console.log(
-  `CPU time per span: start child of active span + 5 attributes + end + batch enqueue; ${SPANS} spans x ${ROUNDS} rounds, medians`,
+  `CPU time per span: start child of active span + 5 attributes + end + batch enqueue; ${SPANS} spans, ${ROUNDS} rounds, one process per condition and round, medians`,
 )
 console.log('condition                        ns/span   heap bytes/span')
-for (const r of rows)
-  console.log(`${r.label.padEnd(32)} ${r.ns.toFixed(0).padStart(7)}   ${r.bytes.toFixed(0).padStart(8)}`)
+for (const [c, label] of Object.entries(CONDITIONS)) {
+  console.log(`${label.padEnd(32)} ${rows[c].ns.toFixed(0).padStart(7)}   ${rows[c].bytes.toFixed(0).padStart(8)}`)
+}
+const ratio = (a, b) => (rows[a].ns / rows[b].ns).toFixed(1)
 console.log(
-  `ratio OpenTelemetry / Threadline (sampled):   ${(rows[1].ns / rows[0].ns).toFixed(1)}x time, ${(rows[1].bytes / Math.max(1, rows[0].bytes)).toFixed(1)}x heap`,
+  `ratio OpenTelemetry / Threadline (sampled):   ${ratio('opentelemetry', 'threadline')}x time, ${(rows.opentelemetry.bytes / Math.max(1, rows.threadline.bytes)).toFixed(1)}x heap`,
 )
-console.log(`ratio OpenTelemetry / Threadline (unsampled): ${(rows[3].ns / rows[2].ns).toFixed(1)}x time`)
-await tl.shutdown(100)
-await otelProvider.shutdown()
+console.log(
+  `ratio OpenTelemetry / Threadline (unsampled): ${ratio('opentelemetry-unsampled', 'threadline-unsampled')}x time`,
+)
+console.log(
+  `above the no-op floor: Threadline ${(rows.threadline.ns - rows.noop.ns).toFixed(0)} ns, OpenTelemetry ${(rows.opentelemetry.ns - rows.noop.ns).toFixed(0)} ns (${((rows.opentelemetry.ns - rows.noop.ns) / Math.max(1, rows.threadline.ns - rows.noop.ns)).toFixed(1)}x)`,
+)
+
+/** In a child process: warm up, then measure one condition. */
+async function runCondition(name) {
+  const tick = () => new Promise((resolve) => setImmediate(resolve))
+  let run
+  if (name === 'threadline' || name === 'threadline-unsampled') {
+    const tl = await import('../packages/core/dist/index.mjs')
+    const discard = { export: async () => ({ ok: true }), shutdown: async () => {} }
+    const sampler = name === 'threadline' ? undefined : tl.parentBased({ root: tl.traceIdRatioBased(0) })
+    tl.init({
+      serviceName: 'bench',
+      exporter: discard,
+      sampler,
+      propagators: ['none'],
+      instrument: { fetch: false, http: false },
+    })
+    const tracer = tl.getTracer('bench')
+    run = (n) =>
+      tracer.startActiveSpan('parent', async (parent) => {
+        for (let i = 0; i < n; i++) {
+          if (i % CHUNK === 0) await tick()
+          const span = tracer.startSpan('child')
+          span.setAttribute('http.request.method', 'GET')
+          span.setAttribute('url.path', '/users/42')
+          span.setAttribute('http.response.status_code', 200)
+          span.setAttribute('server.port', 8080)
+          span.setAttribute('user.vip', true)
+          span.end()
+        }
+        parent.end()
+      })
+  } else {
+    const api = await import('@opentelemetry/api')
+    let tracer = api.trace.getTracer('noop') // no SDK registered: the API's no-op tracer
+    if (name !== 'noop') {
+      const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks')
+      const sdk = await import('@opentelemetry/sdk-trace-base')
+      api.context.setGlobalContextManager(new AsyncLocalStorageContextManager().enable())
+      const discard = { export: (_spans, cb) => cb({ code: 0 }), shutdown: async () => {} }
+      const provider = new sdk.BasicTracerProvider({
+        sampler: new sdk.ParentBasedSampler({
+          root: name === 'opentelemetry' ? new sdk.AlwaysOnSampler() : new sdk.AlwaysOffSampler(),
+        }),
+        spanProcessors: [
+          new sdk.BatchSpanProcessor(discard, {
+            maxQueueSize: 2048,
+            maxExportBatchSize: 512,
+            scheduledDelayMillis: 5000,
+          }),
+        ],
+      })
+      tracer = provider.getTracer('bench')
+    }
+    run = (n) =>
+      tracer.startActiveSpan('parent', async (parent) => {
+        for (let i = 0; i < n; i++) {
+          if (i % CHUNK === 0) await tick()
+          const span = tracer.startSpan('child')
+          span.setAttribute('http.request.method', 'GET')
+          span.setAttribute('url.path', '/users/42')
+          span.setAttribute('http.response.status_code', 200)
+          span.setAttribute('server.port', 8080)
+          span.setAttribute('user.vip', true)
+          span.end()
+        }
+        parent.end()
+      })
+  }
+  await run(SPANS / 2) // warm-up: JIT, pools, first exports
+  globalThis.gc?.()
+  const heap0 = process.memoryUsage().heapUsed
+  const cpu0 = process.cpuUsage()
+  await run(SPANS)
+  const cpu = process.cpuUsage(cpu0)
+  return {
+    ns: ((cpu.user + cpu.system) * 1000) / SPANS,
+    bytes: Math.max(0, (process.memoryUsage().heapUsed - heap0) / SPANS),
+  }
+}

@@ -32,6 +32,11 @@ export interface Sampler {
    * (parent-based sampling's default): lets the tracer skip sampling for it entirely.
    */
   readonly dropsUnsampledLocalChildren?: boolean
+  /**
+   * True when a child of a local, sampled parent is always recorded and sampled, keeping the
+   * parent's trace state (parent-based sampling's default): lets the tracer skip sampling for it.
+   */
+  readonly samplesSampledLocalChildren?: boolean
 }
 
 // hot path: constant results, so a sampling decision allocates nothing.
@@ -96,6 +101,7 @@ export function parentBased(options: ParentBasedOptions): Sampler {
     },
     toString: () => `ParentBased{root=${options.root.toString()}}`,
     dropsUnsampledLocalChildren: localNotSampled === alwaysOff,
+    samplesSampledLocalChildren: localSampled === alwaysOn,
   }
 }
 

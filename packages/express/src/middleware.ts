@@ -40,9 +40,11 @@ type TracedRequest = Request & { [HANDLE]?: ServerSpanHandle }
 export function threadline(options: ThreadlineExpressOptions = {}): RequestHandler {
   ensureStarted({ serviceName: options.serviceName })
   const tracer = getTracer('@threadline/express', VERSION)
-  // client.address is Express's own req.ip, which applies the app's `trust proxy` rules
-  const direct: ServerSpanOptions = { tracer, captureHeaders: options.captureHeaders, clientAddress: requestIp }
-  const proxied: ServerSpanOptions = { ...direct, trustProxy: true }
+  // client.address is what Express's req.ip says. hot path: when the app does not trust the
+  // connecting peer (the default), req.ip is the socket's address, which core reads directly;
+  // req.ip itself parses X-Forwarded-For on every call.
+  const direct: ServerSpanOptions = { tracer, captureHeaders: options.captureHeaders }
+  const proxied: ServerSpanOptions = { ...direct, trustProxy: true, clientAddress: requestIp }
   const { ignore, requestHook, responseHook, spanName } = options
   const ignorePaths = Array.isArray(ignore) ? (ignore as IgnorePaths) : undefined
   const ignoreFn = typeof ignore === 'function' ? ignore : undefined
