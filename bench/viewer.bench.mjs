@@ -276,8 +276,9 @@ async function queries(viewer) {
       'search service + operation',
       `/api/v1/traces?service=orders&operation=${encodeURIComponent('SELECT orders')}&limit=20`,
     ],
-    ['search attribute (2% match)', '/api/v1/traces?service=gateway&attr=http.response.status_code=500&limit=20'],
-    ['search attribute (0.01% match)', '/api/v1/traces?service=gateway&attr=user.id=u-4242&limit=20'],
+    // a trace starts every 8 spans: 1 in 25 traces has status 500, 1 in 1,250 a given user (ids step by 8)
+    ['search attribute (4% match)', '/api/v1/traces?service=gateway&attr=http.response.status_code=500&limit=20'],
+    ['search attribute (0.08% match)', '/api/v1/traces?service=gateway&attr=user.id=u-4240&limit=20'],
     ['search minDuration 110ms', '/api/v1/traces?service=gateway&minDuration=110ms&limit=20'],
     ['search errors only', '/api/v1/traces?errors=true&limit=20'],
     [

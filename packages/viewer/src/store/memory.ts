@@ -122,7 +122,7 @@ export class MemoryStore implements Store {
       } else if (hasSpan(entry, span.spanId)) {
         this.duplicates++
         continue
-      }
+      } else span.traceId = entry.traceId // one copy of the id per trace
       entry.spans.push(span)
       if (entry.spanIds !== undefined) entry.spanIds.add(span.spanId)
       else if (entry.spans.length === SPAN_ID_SET) entry.spanIds = new Set(entry.spans.map((s) => s.spanId))
@@ -172,15 +172,21 @@ export class MemoryStore implements Store {
   // hot path: a resource is indexed once per trace while its spans share the object (one export),
   // not once per span (1M spans, 3 resource attributes: ~3M fewer index updates)
   private indexAttributes(entry: TraceEntry, span: StoredSpan): void {
-    for (const key in span.attributes) this.link(key, span.attributes[key], entry)
+    const attributes = span.attributes
+    for (const key in attributes) {
+      const value = attributes[key]
+      const posting = this.link(key, value, entry)
+      // equal values share the index's copy: decoded strings are fresh per span (~15% of the heap)
+      if (posting !== undefined && typeof value === 'string') attributes[key] = posting.value
+    }
     if (span.resource === entry.indexedResource) return
     entry.indexedResource = span.resource
     for (const key in span.resource) this.link(key, span.resource[key], entry)
   }
 
-  private link(key: string, attribute: AttrValue | undefined, entry: TraceEntry): void {
+  private link(key: string, attribute: AttrValue | undefined, entry: TraceEntry): Posting | undefined {
     const value = indexValue(attribute)
-    if (value === undefined) return
+    if (value === undefined) return undefined
     let values = this.attributeIndex.get(key)
     if (values === undefined) {
       values = new Map()
@@ -193,13 +199,15 @@ export class MemoryStore implements Store {
       this.attributeEntries++
     } else {
       const entries = posting.entries
-      if (entries[entries.length - 1] === entry) return
-      if (entry.postingSet !== undefined ? entry.postingSet.has(posting) : entry.postings.includes(posting)) return
+      if (entries[entries.length - 1] === entry) return posting
+      if (entry.postingSet !== undefined ? entry.postingSet.has(posting) : entry.postings.includes(posting))
+        return posting
       entries.push(entry)
     }
     entry.postings.push(posting)
     if (entry.postingSet !== undefined) entry.postingSet.add(posting)
     else if (entry.postings.length === POSTING_SET) entry.postingSet = new Set(entry.postings)
+    return posting
   }
 
   /** Takes a removed trace out of its postings: counted now, dropped from the arrays when they are half removed. */

@@ -26,10 +26,11 @@ export interface SqliteStoreOptions {
  * rebuilt from its spans).
  */
 const SCHEMA_VERSION = '3'
-/** Candidate traces from the attribute index up to this many drive the search (each is checked). */
-const FEW_TRACES = 2_000
-/** An attribute value naming more traces than this is not looked up: so common, a scan finds it at once. */
-const MANY_TRACES = 20_000
+/**
+ * An attribute value naming more traces than this is not read from the index: so common, the
+ * newest-first walk finds matches at once (10k of 125k traces: ~13 traces walked per match).
+ */
+const MANY_TRACES = 10_000
 
 /** Traces in arrival order: `trace_no` is what the attribute index lists. */
 const TRACES_TABLE = `CREATE TABLE IF NOT EXISTS traces (
@@ -68,10 +69,9 @@ const SCHEMA = `
   ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS attribute_keys (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE);
   CREATE TABLE IF NOT EXISTS attribute_postings (
-    key_id INTEGER NOT NULL, value TEXT NOT NULL, count INTEGER NOT NULL,
-    first_trace_no INTEGER NOT NULL, traces BLOB NOT NULL
-  );
-  CREATE INDEX IF NOT EXISTS attribute_postings_value ON attribute_postings (key_id, value);
+    key_id INTEGER NOT NULL, value TEXT NOT NULL, write_no INTEGER NOT NULL, count INTEGER NOT NULL,
+    first_trace_no INTEGER NOT NULL, traces BLOB NOT NULL, PRIMARY KEY (key_id, value, write_no)
+  ) WITHOUT ROWID;
   CREATE INDEX IF NOT EXISTS attribute_postings_first ON attribute_postings (first_trace_no);
 `
 
@@ -129,6 +129,9 @@ export class SqliteStore implements Store {
   private readonly insertOperation: StatementSync
   private readonly insertResource: StatementSync
   private readonly insertPosting: StatementSync
+  private readonly saveWriteNo: StatementSync
+  /** Numbers the posting rows of each write: a value's rows sit together, in write order. */
+  private writeNo: number
   private readonly findResource: StatementSync
   private readonly insertKey: StatementSync
   private readonly findKey: StatementSync
@@ -187,7 +190,12 @@ export class SqliteStore implements Store {
     )
     this.insertOperation = this.db.prepare('INSERT OR IGNORE INTO operations (service, kind, name) VALUES (?, ?, ?)')
     this.insertPosting = this.db.prepare(
-      'INSERT INTO attribute_postings (key_id, value, count, first_trace_no, traces) VALUES (?, ?, ?, ?, ?)',
+      'INSERT INTO attribute_postings (key_id, value, write_no, count, first_trace_no, traces) VALUES (?, ?, ?, ?, ?, ?)',
+    )
+    this.saveWriteNo = this.db.prepare("INSERT OR REPLACE INTO meta (key, value) VALUES ('write_no', ?)")
+    this.writeNo = Number(
+      (this.db.prepare("SELECT value FROM meta WHERE key = 'write_no'").get() as { value: string } | undefined)
+        ?.value ?? 0,
     )
     this.insertKey = this.db.prepare('INSERT OR IGNORE INTO attribute_keys (key) VALUES (?)')
     this.findKey = this.db.prepare('SELECT id FROM attribute_keys WHERE key = ?')
@@ -307,10 +315,19 @@ export class SqliteStore implements Store {
    * ingest had fallen from ~36k to ~10k spans/s with the row-per-trace index).
    */
   private writePostings(postings: Iterable<PostingWrite>): void {
+    const writeNo = ++this.writeNo
     for (const p of postings) {
       const numbers = p.traces.map((t) => t.no).sort((a, b) => a - b)
-      this.insertPosting.run(this.keyId(p.key), p.value, numbers.length, numbers[0]!, encodeTraceNumbers(numbers))
+      this.insertPosting.run(
+        this.keyId(p.key),
+        p.value,
+        writeNo,
+        numbers.length,
+        numbers[0]!,
+        encodeTraceNumbers(numbers),
+      )
     }
+    this.saveWriteNo.run(String(writeNo))
   }
 
   private resourceId(resource: Attrs): number {
@@ -422,12 +439,7 @@ export class SqliteStore implements Store {
     const traceWhere: string[] = []
     const traceParams: (string | number)[] = []
     const candidates = this.attributeCandidates(query.attributes)
-    if (candidates !== undefined && candidates.length === 0) return []
-    const drive = candidates !== undefined && candidates.length <= FEW_TRACES
-    if (candidates !== undefined && !drive) {
-      traceWhere.push('t.trace_no IN (SELECT value FROM json_each(?))')
-      traceParams.push(JSON.stringify(candidates))
-    }
+    if (candidates !== undefined && candidates.size === 0) return []
     for (const [key, value] of Object.entries(query.attributes ?? {})) {
       const quoted = `"${key.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`
       where.push(
@@ -444,23 +456,47 @@ export class SqliteStore implements Store {
       traceWhere.push('t.start_us <= ?')
       traceParams.push(query.endUs)
     }
-    if (where.length) {
-      // walk traces newest first and probe each one's spans by trace id; the unary + keeps SQLite
-      // from answering the probe through the service index instead (a scan per trace)
-      traceWhere.push(
-        `EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id AND ${where.map((w) => `+${w}`).join(' AND ')})`,
-      )
-      traceParams.push(...params)
+    // the span check probes one trace's spans by trace id; the unary + keeps SQLite from answering
+    // it through the service index instead (a scan per trace)
+    const probe = where.map((w) => `+${w}`).join(' AND ')
+    const limit = Math.max(1, query.limit)
+    const conditions = traceWhere.length ? `WHERE ${traceWhere.join(' AND ')}` : ''
+    let ids: { traceId: string }[]
+    if (candidates !== undefined) {
+      // candidates newest first, then their spans until `limit` match (checking every candidate's
+      // spans before sorting cost ~0.1 ms each). Few candidates: sort them (a trace row each);
+      // many: walk all traces newest first and skip the others, ~limit × traces / n rows
+      const ordered = (
+        candidates.size ** 2 <= limit * this.traceCount
+          ? this.db
+              .prepare(
+                `SELECT t.trace_no AS no, t.trace_id AS traceId FROM json_each(?) x
+                 CROSS JOIN traces t ON t.trace_no = x.value ${conditions} ORDER BY t.start_us DESC`,
+              )
+              .iterate(JSON.stringify([...candidates]), ...traceParams)
+          : this.db
+              .prepare(
+                `SELECT t.trace_no AS no, t.trace_id AS traceId FROM traces t ${conditions} ORDER BY t.start_us DESC`,
+              )
+              .iterate(...traceParams)
+      ) as Iterable<{ no: number; traceId: string }>
+      const check = this.db.prepare(`SELECT 1 FROM spans s WHERE s.trace_id = ? AND ${probe} LIMIT 1`)
+      ids = []
+      for (const row of ordered) {
+        if (!candidates.has(Number(row.no)) || check.get(row.traceId, ...params) === undefined) continue
+        ids.push(row)
+        if (ids.length >= limit) break
+      }
+    } else {
+      // walk traces newest first and probe each one's spans
+      if (where.length) {
+        traceWhere.push(`EXISTS (SELECT 1 FROM spans s WHERE s.trace_id = t.trace_id AND ${probe})`)
+        traceParams.push(...params)
+      }
+      const sql = `SELECT t.trace_id AS traceId FROM traces t ${traceWhere.length ? `WHERE ${traceWhere.join(' AND ')}` : ''}
+        ORDER BY t.start_us DESC LIMIT ?`
+      ids = this.db.prepare(sql).all(...traceParams, limit) as { traceId: string }[]
     }
-    // CROSS JOIN keeps the candidates the outer loop: those few traces, not every trace, are checked
-    const from = drive ? 'json_each(?) x CROSS JOIN traces t ON t.trace_no = x.value' : 'traces t'
-    const sql = `SELECT t.trace_id AS traceId FROM ${from} ${traceWhere.length ? `WHERE ${traceWhere.join(' AND ')}` : ''}
-      ORDER BY t.start_us DESC LIMIT ?`
-    const ids = this.db
-      .prepare(sql)
-      .all(...(drive ? [JSON.stringify(candidates)] : []), ...traceParams, Math.max(1, query.limit)) as {
-      traceId: string
-    }[]
     const rowsOf = this.db.prepare(
       'SELECT trace_id AS traceId, span_id AS spanId, parent_span_id AS parentSpanId, service, name, kind, start_us AS startUs, duration_us AS durationUs, error, db_system AS dbSystem FROM spans WHERE trace_id = ?',
     )
@@ -469,20 +505,20 @@ export class SqliteStore implements Store {
 
   /**
    * Trace numbers that may match every indexable attribute filter (the intersection of their
-   * postings; stale numbers of pruned traces are harmless), [] when one matches no trace, or
+   * postings; stale numbers of pruned traces are harmless), empty when one matches no trace, or
    * undefined when no filter is indexable or rare enough to be worth reading.
    */
-  private attributeCandidates(attributes: Record<string, string> | undefined): number[] | undefined {
+  private attributeCandidates(attributes: Record<string, string> | undefined): Set<number> | undefined {
     let result: Set<number> | undefined
     for (const [key, value] of Object.entries(attributes ?? {})) {
       if (!indexable(value)) continue
       const keyRow = this.findKey.get(key) as { id: number } | undefined
-      if (keyRow === undefined) return []
+      if (keyRow === undefined) return new Set()
       const where = 'FROM attribute_postings WHERE key_id = ? AND value = ?'
       const n = Number(
         (this.db.prepare(`SELECT coalesce(sum(count), 0) AS n ${where}`).get(keyRow.id, value) as { n: number }).n,
       )
-      if (n === 0) return []
+      if (n === 0) return new Set()
       if (n > MANY_TRACES) continue
       const numbers: number[] = []
       for (const row of this.db.prepare(`SELECT traces ${where}`).iterate(keyRow.id, value) as Iterable<{
@@ -495,9 +531,9 @@ export class SqliteStore implements Store {
         for (const n of numbers) if (result.has(n)) next.add(n)
         result = next
       }
-      if (result.size === 0) return []
+      if (result.size === 0) return result
     }
-    return result && [...result]
+    return result
   }
 
   trace(traceId: string): StoredSpan[] | undefined {
@@ -638,19 +674,20 @@ export class SqliteStore implements Store {
     if (gone.size === 0) return
     // a posting lists the traces of one write, numbered from first_trace_no up
     const rows = this.db
-      .prepare('SELECT rowid AS id, traces FROM attribute_postings WHERE first_trace_no <= ?')
-      .all(last) as { id: number; traces: Uint8Array }[]
-    const remove = this.db.prepare('DELETE FROM attribute_postings WHERE rowid = ?')
-    const update = this.db.prepare(
-      'UPDATE attribute_postings SET count = ?, first_trace_no = ?, traces = ? WHERE rowid = ?',
-    )
+      .prepare(
+        'SELECT key_id AS k, value AS v, write_no AS w, traces FROM attribute_postings WHERE first_trace_no <= ?',
+      )
+      .all(last) as { k: number; v: string; w: number; traces: Uint8Array }[]
+    const at = 'WHERE key_id = ? AND value = ? AND write_no = ?'
+    const remove = this.db.prepare(`DELETE FROM attribute_postings ${at}`)
+    const update = this.db.prepare(`UPDATE attribute_postings SET count = ?, first_trace_no = ?, traces = ? ${at}`)
     for (const row of rows) {
       const numbers: number[] = []
       decodeTraceNumbers(row.traces, numbers)
       const kept = numbers.filter((n) => !gone.has(n))
       if (kept.length === numbers.length) continue
-      if (kept.length === 0) remove.run(row.id)
-      else update.run(kept.length, kept[0]!, encodeTraceNumbers(kept), row.id)
+      if (kept.length === 0) remove.run(row.k, row.v, row.w)
+      else update.run(kept.length, kept[0]!, encodeTraceNumbers(kept), row.k, row.v, row.w)
     }
   }
 
