@@ -3,7 +3,7 @@
 // (@opentelemetry/otlp-transformer ProtobufTraceSerializer / JsonTraceSerializer, spans made by
 // sdk-trace-base 2.x). (2) Pipeline throughput: spans/s one process pushes through its batch
 // processor + OTLP/protobuf exporter into a loopback sink running in another process.
-// Rounds alternate between conditions; medians reported.
+// Rounds alternate between conditions; medians reported (encoding: CPU time per batch, GC included).
 import { spawn } from 'node:child_process'
 import { loadavg } from 'node:os'
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto'

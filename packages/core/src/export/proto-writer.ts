@@ -19,9 +19,10 @@ export const HEX: Int8Array = (() => {
 })()
 
 /**
- * A growable protobuf writer. Length-delimited fields are written in place: `fork` reserves one
- * length byte, `join` patches it and, for bodies of 128 bytes or more, moves the body right by
- * the extra varint bytes (one memmove, instead of sizing every message in a first pass).
+ * A growable protobuf writer. Length-delimited fields are written in place: `fork` reserves
+ * length bytes (one unless told more), `join` writes the varint there and, when it needs more or
+ * fewer bytes than reserved, moves the body (one memmove, instead of sizing every message in a
+ * first pass).
  */
 export class ProtoWriter {
   buf: Buffer
@@ -181,9 +182,9 @@ export class ProtoWriter {
   }
 
   /**
-   * Starts a length-delimited field; returns the body's start for `join`. `reserve` bytes are
-   * kept for the length: 2 for messages usually 128 bytes to 16 KiB long (spans), so that `join`
-   * moves no bytes for them.
+   * Starts a length-delimited field; returns a token for `join` (the body's start and the bytes
+   * reserved). Reserve 2 for messages usually 128 bytes to 16 KiB long (spans), 3 for ones up to
+   * 2 MiB (a batch), so that `join` moves no bytes for them.
    */
   fork(field: number, reserve = 1): number {
     this.tag(field, WIRE_LEN)
