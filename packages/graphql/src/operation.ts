@@ -180,15 +180,15 @@ export class OperationTrace {
     return scope
   }
 
-  /** Starts a call on a field span; returns its start time. */
+  /** Starts a call on a field span; returns its start time (or UNTIMED). */
   begin(field: FieldSpan): number {
     this.inFlight++
     return field.begin()
   }
 
-  finish(field: FieldSpan, start: number, error: unknown, path: ResponsePath): void {
+  finish(field: FieldSpan, start: number, error: unknown, path: ResponsePath, sync: boolean): void {
     if (error !== null && typeof error === 'object') this.recorded.add(error)
-    field.finish(start, error, path)
+    field.finish(start, error, path, sync)
     if (--this.inFlight === 0 && this.implicit) this.closeWhenIdle()
   }
 

@@ -91,4 +91,64 @@ describe('graphql 16 with instrumentSchema', () => {
     expect(exporter.getByName('User.name').attributes['graphql.resolver.count']).toBe(50)
     expect(exporter.getByName('User.id').attributes['graphql.field.path']).toBe('users.*.id')
   })
+
+  it('counts cheap synchronous calls without timing each, and still times a field that turns slow', async () => {
+    const { GraphQLSchema, GraphQLObjectType, GraphQLInt, GraphQLList } = graphql
+    const busy = (ms: number) => {
+      for (const end = performance.now() + ms; performance.now() < end; );
+    }
+    const Item = new GraphQLObjectType({
+      name: 'Item',
+      fields: {
+        // cheap for the first 500 items, then 0.1 ms each: the field must be timed again
+        weight: {
+          type: GraphQLInt,
+          resolve: (n: number) => {
+            if (n >= 500) busy(0.1)
+            return n
+          },
+        },
+        double: { type: GraphQLInt, resolve: (n: number) => n * 2 },
+      },
+    })
+    const Query = new GraphQLObjectType({
+      name: 'Query',
+      fields: { items: { type: new GraphQLList(Item), resolve: () => Array.from({ length: 1001 }, (_, i) => i) } },
+    })
+    const items = instrumentSchema(new GraphQLSchema({ query: Query }))
+    const result = await inServerSpan(() => graphql.graphql({ schema: items, source: '{ items { weight double } }' }))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(result.errors).toBeUndefined()
+    const double = exporter.getByName('Item.double')
+    expect(double.attributes['graphql.resolver.count']).toBe(1001)
+    expect(double.attributes['graphql.resolver.duration.total_ms']).toBeGreaterThanOrEqual(0)
+    const weight = exporter.getByName('Item.weight')
+    expect(weight.attributes['graphql.resolver.count']).toBe(1001)
+    expect(weight.attributes['graphql.resolver.duration.total_ms']).toBeGreaterThanOrEqual(40)
+    expect(weight.attributes['graphql.resolver.duration.max_ms']).toBeGreaterThanOrEqual(0.1)
+    // a merged span covers its last call, untimed or not: the last item's `double` runs after its `weight`
+    expect(double.endTime).toBeGreaterThanOrEqual(weight.endTime)
+  })
+
+  it("calls then() of a resolver's thenable once (a query builder would run twice)", async () => {
+    const { GraphQLSchema, GraphQLObjectType, GraphQLString } = graphql
+    let thens = 0
+    const lazy = {
+      // biome-ignore lint/suspicious/noThenProperty: a thenable, as query builders return
+      then(onFulfilled: (value: string) => unknown, onRejected?: (error: unknown) => unknown) {
+        thens++
+        return Promise.resolve('rows').then(onFulfilled, onRejected)
+      },
+    }
+    const Query = new GraphQLObjectType({
+      name: 'Query',
+      fields: { rows: { type: GraphQLString, resolve: () => lazy } },
+    })
+    const lazySchema = instrumentSchema(new GraphQLSchema({ query: Query }))
+    const result = await inServerSpan(() => graphql.graphql({ schema: lazySchema, source: '{ rows }' }))
+    await new Promise((resolve) => setImmediate(resolve))
+    expect(result.data).toEqual({ rows: 'rows' })
+    expect(thens).toBe(1)
+    expect(exporter.getByName('Query.rows').attributes['graphql.field.path']).toBe('rows')
+  })
 })

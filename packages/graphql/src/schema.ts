@@ -2,8 +2,15 @@
  * graphql 16's front door (and any executor other than graphql-js 17's, e.g. Yoga's):
  * `instrumentSchema` wraps the resolvers of user code in place, once per schema.
  */
-import { activeContext, withContext } from '@threadline/core'
-import { type FieldInfo, type FieldSpan, pathDepth, type ResponsePath } from './fields.js'
+import { activeContext } from '@threadline/core'
+import {
+  type FieldInfo,
+  type FieldSpan,
+  pathDepth,
+  type Resolver as ResolverOf,
+  type ResponsePath,
+  UNTIMED,
+} from './fields.js'
 import { implicitOperation, type OperationTrace, operationOf } from './operation.js'
 import { type GraphQLTracingOptions, type ResolvedOptions, resolveOptions } from './options.js'
 
@@ -13,7 +20,7 @@ interface ResolveInfoLike {
   path: ResponsePath
   variableValues: unknown
 }
-type Resolver = (source: unknown, args: unknown, contextValue: unknown, info: ResolveInfoLike) => unknown
+type Resolver = ResolverOf<ResolveInfoLike>
 interface FieldLike {
   name: string
   type: unknown
@@ -96,26 +103,36 @@ function runResolver(
   contextValue: unknown,
   info: ResolveInfoLike,
 ): unknown {
-  const start = op.begin(field)
+  let start = op.begin(field)
   let result: unknown
   try {
-    result = withContext(field.ctx, resolve, source, args, contextValue, info)
+    result = field.run(resolve, source, args, contextValue, info)
   } catch (error) {
-    op.finish(field, start, error, info.path)
+    op.finish(field, start, error, info.path, true)
     throw error
   }
-  if (result !== null && typeof result === 'object' && typeof (result as PromiseLike<unknown>).then === 'function') {
-    return (result as PromiseLike<unknown>).then(
-      (value) => {
-        op.finish(field, start, value instanceof Error ? value : undefined, info.path)
-        return value
-      },
-      (error: unknown) => {
-        op.finish(field, start, error, info.path)
-        throw error
-      },
-    )
+  if (result === null || typeof result !== 'object' || typeof (result as PromiseLike<unknown>).then !== 'function') {
+    op.finish(field, start, result instanceof Error ? result : undefined, info.path, true)
+    return result
   }
-  op.finish(field, start, result instanceof Error ? result : undefined, info.path)
-  return result
+  if (start === UNTIMED) start = field.lateStart()
+  if (result instanceof Promise) {
+    // hot path: graphql gets the resolver's own promise back, not one more promise to wait for
+    result.then(
+      (value) => op.finish(field, start, value instanceof Error ? value : undefined, info.path, false),
+      (error: unknown) => op.finish(field, start, error, info.path, false),
+    )
+    return result
+  }
+  // other thenables (a query builder) may run again on each `then`: call it once, return ours
+  return (result as PromiseLike<unknown>).then(
+    (value) => {
+      op.finish(field, start, value instanceof Error ? value : undefined, info.path, false)
+      return value
+    },
+    (error: unknown) => {
+      op.finish(field, start, error, info.path, false)
+      throw error
+    },
+  )
 }
