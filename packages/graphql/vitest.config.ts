@@ -3,6 +3,8 @@ import { defineProject } from 'vitest/config'
 export default defineProject({
   resolve: { conditions: ['@threadline/source'] },
   ssr: { resolve: { conditions: ['@threadline/source'] } },
+  // test/nestjs.test.ts: Nest's decorators are legacy (experimental) ones
+  oxc: { decorator: { legacy: true, emitDecoratorMetadata: true } },
   test: {
     name: 'graphql',
     include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
