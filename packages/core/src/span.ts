@@ -171,6 +171,14 @@ export class RecordingSpan implements Span, ReadableSpan {
     return this.owner.scope
   }
 
+  /**
+   * The attributes as the span keeps them, `[key, value, key, value, …]`, for exporters that only
+   * iterate them (the OTLP encoders): reading `attributes` builds an object first. Do not modify.
+   */
+  get attributePairs(): ReadonlyArray<string | AttributeValue> {
+    return this.attributeList
+  }
+
   /** Wall-clock duration in milliseconds (0 until ended). */
   get duration(): number {
     return this.ended ? this.endTime - this.startTime : 0
@@ -449,4 +457,12 @@ export class NonRecordingSpan implements Span {
 
 export function isSampled(context: SpanContext): boolean {
   return (context.traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED
+}
+
+/**
+ * A span's attributes as `[key, value, …]` without building an object, when the span keeps them
+ * that way (spans Threadline recorded); undefined for other `ReadableSpan`s.
+ */
+export function attributePairsOf(span: ReadableSpan): ReadonlyArray<string | AttributeValue> | undefined {
+  return span instanceof RecordingSpan ? span.attributePairs : undefined
 }

@@ -3,7 +3,7 @@
  * lowerCamelCase field names, enums as integers, 64-bit integers (times, `intValue`) as decimal
  * strings. Written straight to bytes rather than as an object tree that JSON.stringify walks again.
  */
-import type { Attributes, AttributeValue, ReadableSpan, SpanLink } from '../span.js'
+import { type Attributes, type AttributeValue, attributePairsOf, type ReadableSpan, type SpanLink } from '../span.js'
 import {
   type Fragment,
   fragment,
@@ -298,7 +298,10 @@ function span(w: JsonWriter, s: ReadableSpan): void {
   pos = putFragment(buf, view, pos, END)
   pos = putNanos(buf, pos, s.endTime)
   w.pos = putFragment(buf, view, pos, ATTRIBUTES_AFTER_TIME)
-  attributes(w, s.attributes)
+  // hot path: a recorded span's [key, value, …] list, without building its attributes object
+  const pairs = attributePairsOf(s)
+  if (pairs !== undefined) attributeList(w, pairs)
+  else attributes(w, s.attributes)
   if (s.droppedAttributesCount) w.raw(`,"droppedAttributesCount":${s.droppedAttributesCount}`)
   if (s.events.length > 0) {
     w.raw(',"events":[')
@@ -365,21 +368,39 @@ function attributes(w: JsonWriter, attrs: Attributes): void {
     if (value === undefined || value === null) continue
     if (first) first = false
     else w.byte(0x2c)
-    const entry = keyEntry(key)
-    if (entry === undefined) {
-      keyPrefix(w, key)
-      topValue(w, value)
-      continue
-    }
-    const pair = entry.pairs.get(value) ?? cachePair(entry, value)
-    if (pair !== undefined) {
-      w.fragment(pair)
-      continue
-    }
-    w.fragment(entry.prefix)
-    topValue(w, value)
+    keyValue(w, key, value)
   }
   w.byte(0x5d)
+}
+
+/** The same for a `[key, value, …]` list (see `attributePairsOf`). */
+function attributeList(w: JsonWriter, pairs: ReadonlyArray<string | AttributeValue>): void {
+  w.byte(0x5b)
+  let first = true
+  for (let i = 0; i < pairs.length; i += 2) {
+    const value = pairs[i + 1] as AttributeValue | null | undefined
+    if (value === undefined || value === null) continue
+    if (first) first = false
+    else w.byte(0x2c)
+    keyValue(w, pairs[i] as string, value)
+  }
+  w.byte(0x5d)
+}
+
+function keyValue(w: JsonWriter, key: string, value: AttributeValue): void {
+  const entry = keyEntry(key)
+  if (entry === undefined) {
+    keyPrefix(w, key)
+    topValue(w, value)
+    return
+  }
+  const pair = entry.pairs.get(value) ?? cachePair(entry, value)
+  if (pair !== undefined) {
+    w.fragment(pair)
+    return
+  }
+  w.fragment(entry.prefix)
+  topValue(w, value)
 }
 
 // hot path: the value of a top-level attribute, with the KeyValue's closing brace.

@@ -5,7 +5,14 @@
  * are omitted, as proto3 encoders do.
  */
 import type { Resource } from '../resource.js'
-import type { Attributes, AttributeValue, InstrumentationScope, ReadableSpan, SpanLink } from '../span.js'
+import {
+  type Attributes,
+  type AttributeValue,
+  attributePairsOf,
+  type InstrumentationScope,
+  type ReadableSpan,
+  type SpanLink,
+} from '../span.js'
 import { type Fragment, fragment, fragmentLength } from './fragments.js'
 import { groupByResourceAndScope } from './otlp-grouping.js'
 import { HEX, ProtoWriter, WIRE_I32, WIRE_I64, WIRE_VARINT } from './proto-writer.js'
@@ -105,7 +112,11 @@ function writeSpan(w: ProtoWriter, span: ReadableSpan): void {
   w.nanos(span.startTime)
   w.tag(8, WIRE_I64)
   w.nanos(span.endTime)
-  writeAttributes(w, 9, span.attributes)
+  // hot path: a recorded span's [key, value, …] list, without building its attributes object
+  const pairs = attributePairsOf(span)
+  if (pairs !== undefined) {
+    for (let i = 0; i < pairs.length; i += 2) writeKeyValue(w, 9, pairs[i] as string, pairs[i + 1] as AttributeValue)
+  } else writeAttributes(w, 9, span.attributes)
   if (span.droppedAttributesCount) {
     w.tag(10, WIRE_VARINT)
     w.varint(span.droppedAttributesCount)
@@ -313,27 +324,29 @@ function cachePair(entry: KeyEntry, value: AttributeValue): Fragment | undefined
 // hot path: one call per span (and event); most attributes are whole cached KeyValues.
 /** Repeated KeyValue under `field`. */
 function writeAttributes(w: ProtoWriter, field: number, attributes: Attributes): void {
-  for (const key in attributes) {
-    const value = attributes[key]
-    if (value === undefined || value === null) continue
-    const entry = keyEntry(key)
-    const pair = entry === undefined ? undefined : (entry.pairs.get(value) ?? cachePair(entry, value))
-    if (pair !== undefined) {
-      w.tag(field, 2)
-      w.varint(fragmentLength(pair))
-      w.fragment(pair)
-      continue
-    }
-    const kv = w.fork(field)
-    if (entry === undefined) {
-      w.tag(1, 2)
-      w.string(key)
-    } else w.fragment(entry.key)
-    const v = w.fork(2) // KeyValue.value
-    writeAnyValueBody(w, value)
-    w.join(v)
-    w.join(kv)
+  for (const key in attributes) writeKeyValue(w, field, key, attributes[key])
+}
+
+/** One KeyValue under `field`; nothing for an undefined or null value. */
+function writeKeyValue(w: ProtoWriter, field: number, key: string, value: AttributeValue | null | undefined): void {
+  if (value === undefined || value === null) return
+  const entry = keyEntry(key)
+  const pair = entry === undefined ? undefined : (entry.pairs.get(value) ?? cachePair(entry, value))
+  if (pair !== undefined) {
+    w.tag(field, 2)
+    w.varint(fragmentLength(pair))
+    w.fragment(pair)
+    return
   }
+  const kv = w.fork(field)
+  if (entry === undefined) {
+    w.tag(1, 2)
+    w.string(key)
+  } else w.fragment(entry.key)
+  const v = w.fork(2) // KeyValue.value
+  writeAnyValueBody(w, value)
+  w.join(v)
+  w.join(kv)
 }
 
 /** The fields of an AnyValue message (common.proto): the oneof member for the value's type. */
