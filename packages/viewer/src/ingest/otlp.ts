@@ -41,7 +41,7 @@ export function decodeOtlp(body: Buffer, format: OtlpFormat): DecodeResult | str
       for (const span of ss.spans) {
         // hot path: one object of a fixed shape per span; absent optional fields stay undefined
         const attrs = attributes(span.attributes)
-        const dropped = overLimit(span.attributes)
+        const dropped = leftOut
         // the decoder's empty arrays are fresh per span: keep them rather than allocate two more
         const events = span.events.length === 0 ? (span.events as unknown as StoredEvent[]) : eventsOf(span.events)
         const links = span.links.length === 0 ? (span.links as unknown as StoredLink[]) : linksOf(span.links)
@@ -83,11 +83,12 @@ export function decodeOtlp(body: Buffer, format: OtlpFormat): DecodeResult | str
 function eventsOf(events: readonly OtlpEvent[]): StoredEvent[] {
   const out: StoredEvent[] = []
   for (const e of events.slice(0, LIMITS.events)) {
-    const dropped = overLimit(e.attributes) + e.droppedAttributesCount
+    const attrs = attributes(e.attributes)
+    const dropped = leftOut + e.droppedAttributesCount
     out.push({
       name: clampString(e.name, LIMITS.nameLength),
       timeUs: micros(e.timeUnixNano),
-      attributes: attributes(e.attributes),
+      attributes: attrs,
       ...(dropped ? { droppedAttributesCount: dropped } : {}),
     })
   }
@@ -122,6 +123,7 @@ export function micros(ns: bigint): number {
  * is too long or there are too many keys (a copy per span cost ~8% of ingest CPU).
  */
 function attributes(source: OtlpAttributes): Attrs {
+  leftOut = 0
   let n = 0
   for (const key in source) {
     if (++n > LIMITS.attributes || key.length > LIMITS.nameLength) return copyAttributes(source)
@@ -134,6 +136,7 @@ function attributes(source: OtlpAttributes): Attrs {
 }
 
 function copyAttributes(source: OtlpAttributes): Attrs {
+  leftOut = Math.max(0, Object.keys(source).length - LIMITS.attributes)
   const attrs: Attrs = {}
   let n = 0
   for (const key in source) {
@@ -143,12 +146,8 @@ function copyAttributes(source: OtlpAttributes): Attrs {
   return attrs
 }
 
-/** Attributes over the viewer's limit, which `attributes` leaves out. */
-function overLimit(source: OtlpAttributes): number {
-  let n = 0
-  for (const _ in source) if (++n > LIMITS.attributes) return Object.keys(source).length - LIMITS.attributes
-  return 0
-}
+/** How many attributes the last `attributes` call left out (over `LIMITS.attributes`); read it at once. */
+let leftOut = 0
 
 function value(v: OtlpValue, depth: number): AttrValue {
   if (typeof v === 'string') return clampString(v)

@@ -1,5 +1,7 @@
 import { DependencyCounter } from '../analysis/dependencies.js'
-import type { Attrs, AttrValue, SpanKindName, SpanRow, StoredSpan } from '../model.js'
+import { type Attrs, type AttrValue, KIND_NAMES, type SpanKindName, type SpanRow, type StoredSpan } from '../model.js'
+
+const KIND_INDEX = Object.fromEntries(KIND_NAMES.map((kind, i) => [kind, i])) as Record<SpanKindName, number>
 import {
   attributeText,
   type DependencyEdge,
@@ -34,7 +36,8 @@ interface TraceEntry {
   startUs: number
   endUs: number
   errorCount: number
-  readonly services: Map<string, number>
+  /** The services with spans in this trace (a handful: a list beats a Map). */
+  readonly services: string[]
   /** Second of `startUs`: the key of the start-time index bucket holding this trace. */
   bucket: number
 }
@@ -69,8 +72,11 @@ export class MemoryStore implements Store {
   readonly kind = 'memory' as const
   private readonly maxSpans: number
   private readonly traces = new Map<string, TraceEntry>()
-  /** service → "kind\0name" → span count: services and operations without a scan. */
-  private readonly operationIndex = new Map<string, Map<string, number>>()
+  /** service → span name → span counts by kind: services and operations without a scan. */
+  private readonly operationIndex = new Map<
+    string,
+    { name: string; operations: Map<string, { name: string; spans: number[]; total: number }> }
+  >()
   /** Start-time index: second → traces starting in it, and the seconds in ascending order. */
   private readonly buckets = new Map<number, Set<TraceEntry>>()
   private readonly bucketKeys: number[] = []
@@ -114,7 +120,7 @@ export class MemoryStore implements Store {
           startUs: span.startUs,
           endUs: span.startUs + span.durationUs,
           errorCount: 0,
-          services: new Map(),
+          services: [],
           bucket: Math.floor(span.startUs / BUCKET_US),
         }
         this.traces.set(span.traceId, entry)
@@ -139,8 +145,8 @@ export class MemoryStore implements Store {
       if (end > entry.endUs) entry.endUs = end
       if (entry.endUs - entry.startUs > this.longestUs) this.longestUs = entry.endUs - entry.startUs
       if (span.error) entry.errorCount++
-      entry.services.set(span.service, (entry.services.get(span.service) ?? 0) + 1)
       this.index(span, 1)
+      if (!entry.services.includes(span.service)) entry.services.push(span.service)
       this.indexAttributes(entry, span)
       this.spanCount++
       added++
@@ -154,19 +160,27 @@ export class MemoryStore implements Store {
     return added
   }
 
+  // hot path: no "kind\0name" string per span; the span keeps the index's copies of its service
+  // and name (decoded strings are fresh per span)
   private index(span: StoredSpan, delta: number): void {
-    let operations = this.operationIndex.get(span.service)
-    if (!operations) {
-      operations = new Map()
-      this.operationIndex.set(span.service, operations)
+    let service = this.operationIndex.get(span.service)
+    if (!service) {
+      service = { name: span.service, operations: new Map() }
+      this.operationIndex.set(span.service, service)
     }
-    const key = `${span.kind}\u0000${span.name}`
-    const n = (operations.get(key) ?? 0) + delta
-    if (n > 0) operations.set(key, n)
-    else {
-      operations.delete(key)
-      if (operations.size === 0) this.operationIndex.delete(span.service)
+    let operation = service.operations.get(span.name)
+    if (!operation) {
+      operation = { name: span.name, spans: [0, 0, 0, 0, 0, 0], total: 0 }
+      service.operations.set(span.name, operation)
     }
+    span.service = service.name
+    span.name = operation.name
+    const kind = KIND_INDEX[span.kind]
+    operation.spans[kind] = operation.spans[kind]! + delta
+    operation.total += delta
+    if (operation.total > 0) return
+    service.operations.delete(span.name)
+    if (service.operations.size === 0) this.operationIndex.delete(span.service)
   }
 
   // hot path: a resource is indexed once per trace while its spans share the object (one export),
@@ -305,13 +319,14 @@ export class MemoryStore implements Store {
   }
 
   operations(service: string, spanKind?: SpanKindName): Operation[] {
-    const operations = this.operationIndex.get(service)
+    const operations = this.operationIndex.get(service)?.operations
     if (!operations) return []
     const out: Operation[] = []
-    for (const key of operations.keys()) {
-      const cut = key.indexOf('\u0000')
-      const kind = key.slice(0, cut) as SpanKindName
-      if (spanKind === undefined || kind === spanKind) out.push({ name: key.slice(cut + 1), spanKind: kind })
+    for (const operation of operations.values()) {
+      operation.spans.forEach((n, i) => {
+        const kind = KIND_NAMES[i]!
+        if (n > 0 && (spanKind === undefined || kind === spanKind)) out.push({ name: operation.name, spanKind: kind })
+      })
     }
     return out.sort((a, b) => a.name.localeCompare(b.name) || a.spanKind.localeCompare(b.spanKind))
   }
@@ -332,7 +347,7 @@ export class MemoryStore implements Store {
     const candidates = filters.length > 0 ? this.candidates(filters) : undefined
     const accepts = (entry: TraceEntry): boolean => {
       if (query.errorsOnly && entry.errorCount === 0) return false
-      if (query.service !== undefined && !entry.services.has(query.service)) return false
+      if (query.service !== undefined && !entry.services.includes(query.service)) return false
       if (entry.endUs < startUs || entry.startUs > endUs) return false
       // the attribute filters are checked on the spans: the index only chose where to look
       return !needSpanScan || anyMatches(entry.spans, query, startUs, endUs, filters)
@@ -384,7 +399,7 @@ export class MemoryStore implements Store {
     for (const bucket of this.newestFirst(filter.startUs - this.longestUs, filter.endUs)) {
       for (const entry of bucket) {
         if (entry.endUs < filter.startUs || entry.startUs > filter.endUs) continue
-        if (filter.service !== undefined && !entry.services.has(filter.service)) continue
+        if (filter.service !== undefined && !entry.services.includes(filter.service)) continue
         for (const span of entry.spans) {
           if (span.startUs < filter.startUs || span.startUs > filter.endUs) continue
           if (filter.service !== undefined && span.service !== filter.service) continue
@@ -403,7 +418,7 @@ export class MemoryStore implements Store {
     for (const bucket of this.newestFirst(query.startUs - this.longestUs, query.endUs)) {
       for (const entry of bucket) {
         if (entry.endUs < query.startUs || entry.startUs > query.endUs) continue
-        if (!entry.services.has(query.service)) continue
+        if (!entry.services.includes(query.service)) continue
         for (const span of entry.spans) {
           if (span.startUs < query.startUs || span.startUs > query.endUs) continue
           if (span.service !== query.service || span.name !== query.operation) continue
