@@ -57,7 +57,7 @@ export async function runHttpBenchmark({ title, serverScript, path }) {
   console.log('')
   const baseCpu = mean(throughput.untraced.map((r) => r.cpuPerRequest))
   console.log(
-    'condition       req/s     ratio   CPU µs/req   CPU ratio   p99 (max load)   p99 @%d req/s   p99 ratio   OTLP bytes',
+    'condition       req/s     ratio   CPU µs/req   CPU ratio   main thread µs/req   p99 (max load)   p99 @%d req/s   p99 ratio   OTLP bytes',
     rate,
   )
   for (const condition of CONDITIONS) {
@@ -71,6 +71,9 @@ export async function runHttpBenchmark({ title, serverScript, path }) {
         `${((rps / base) * 100).toFixed(1)}%`.padStart(8),
         cpu.toFixed(0).padStart(12),
         `${(cpu / baseCpu).toFixed(2)}x`.padStart(11),
+        mean(throughput[condition].map((r) => r.mainThreadCpuPerRequest))
+          .toFixed(0)
+          .padStart(20),
         `${p99.toFixed(1)} ms`.padStart(16),
         `${latency[condition].p99.toFixed(1)} ms`.padStart(15),
         `${(latency[condition].p99 / baseP99).toFixed(2)}x`.padStart(11),
@@ -90,11 +93,17 @@ async function measure(serverScript, condition, sinkUrl, path, { rate }) {
     })
     const url = `http://127.0.0.1:${port}${path}`
     await autocannon(url, 1, rate) // warm-up: JIT, connection pools, first export
-    const cpuBefore = await cpuOf(child)
+    const before = await cpuOf(child)
     const result = await autocannon(url, SECONDS, rate)
-    const cpu = (await cpuOf(child)) - cpuBefore
-    // CPU per request (server process, export included): robust when the machine is shared
-    return { ...result, cpuPerRequest: cpu / Math.max(1, result.total) }
+    const after = await cpuOf(child)
+    // CPU per request (server process, export included): robust when the machine is shared.
+    // The main thread's share apart: the rest is V8's GC and compiler threads and libuv's pool.
+    const requests = Math.max(1, result.total)
+    return {
+      ...result,
+      cpuPerRequest: (after.cpu - before.cpu) / requests,
+      mainThreadCpuPerRequest: (after.thread - before.thread) / requests,
+    }
   } finally {
     child.kill()
     await new Promise((resolve) => (child.exitCode === null ? child.once('exit', resolve) : resolve()))
@@ -124,10 +133,10 @@ function autocannon(url, seconds, rate) {
   })
 }
 
-/** The server process's CPU time so far (user + system), µs. */
+/** The server process's CPU time so far (user + system), µs: all threads, and the main thread's. */
 function cpuOf(child) {
   return new Promise((resolve) => {
-    child.once('message', (m) => resolve(m.cpu))
+    child.once('message', (m) => resolve(m))
     child.send('cpu')
   })
 }
@@ -182,7 +191,8 @@ export function listening(server) {
   process.on('message', (m) => {
     if (m === 'cpu') {
       const { user, system } = process.cpuUsage()
-      process.send({ cpu: user + system })
+      const thread = process.threadCpuUsage?.() ?? { user, system } // absent on older Node: whole process
+      process.send({ cpu: user + system, thread: thread.user + thread.system })
     }
   })
   server.listen(0, '127.0.0.1', () => process.send({ port: server.address().port }))

@@ -173,10 +173,11 @@ export class RecordingSpan implements Span, ReadableSpan {
 
   /**
    * The attributes as the span keeps them, `[key, value, key, value, …]`, for exporters that only
-   * iterate them (the OTLP encoders): reading `attributes` builds an object first. Do not modify.
+   * iterate them (the OTLP encoders): reading `attributes` builds an object first. Undefined once
+   * that object exists, since a processor may have changed the span through it. Do not modify.
    */
-  get attributePairs(): ReadonlyArray<string | AttributeValue> {
-    return this.attributeList
+  get attributePairs(): ReadonlyArray<string | AttributeValue> | undefined {
+    return this.attributeObject === undefined ? this.attributeList : undefined
   }
 
   /** Wall-clock duration in milliseconds (0 until ended). */
@@ -461,7 +462,8 @@ export function isSampled(context: SpanContext): boolean {
 
 /**
  * A span's attributes as `[key, value, …]` without building an object, when the span keeps them
- * that way (spans Threadline recorded); undefined for other `ReadableSpan`s.
+ * that way (spans Threadline recorded, whose `attributes` nobody has read); else undefined, and
+ * the caller reads `attributes`.
  */
 export function attributePairsOf(span: ReadableSpan): ReadonlyArray<string | AttributeValue> | undefined {
   return span instanceof RecordingSpan ? span.attributePairs : undefined

@@ -2,6 +2,7 @@ import { DependencyCounter } from '../analysis/dependencies.js'
 import { type Attrs, type AttrValue, KIND_NAMES, type SpanKindName, type SpanRow, type StoredSpan } from '../model.js'
 
 const KIND_INDEX = Object.fromEntries(KIND_NAMES.map((kind, i) => [kind, i])) as Record<SpanKindName, number>
+
 import {
   attributeText,
   type DependencyEdge,
