@@ -20,7 +20,7 @@ import {
   type TraceState,
 } from './span.js'
 import { counters } from './stats.js'
-import { contextWithoutSpan, contextWithSpan, spanContextFrom } from './trace-context.js'
+import { contextWithoutSpan, contextWithSpan, spanFrom } from './trace-context.js'
 
 export interface SpanOptions {
   kind?: SpanKind | undefined
@@ -87,13 +87,15 @@ export class Tracer implements SpanOwner {
   /** Starts a span, child of the span in `ctx` (the active one by default). It is not made active. */
   startSpan(name: string, options?: SpanOptions, ctx: Context = activeContext()): Span {
     const root = options?.root === true
-    const parent = root ? undefined : spanContextFrom(ctx)
+    const parentSpan = root ? undefined : spanFrom(ctx)
+    const parent = parentSpan?.spanContext()
     const sampler = provider.sampler
     const localParent = parent !== undefined && !parent.isRemote && parent.traceId !== INVALID_TRACE_ID
     // hot path: inside an unsampled request (parent-based sampling) a child is the parent's
-    // context again: no ids, no sampler call, one small object (measured 109 -> 28 ns CPU).
+    // context again: no ids, no sampler call (measured 109 -> 28 ns CPU); a non-recording
+    // parent is itself that span (every method a no-op), so not even an object is made.
     if (localParent && !(parent.traceFlags & TraceFlags.SAMPLED) && sampler.dropsUnsampledLocalChildren === true) {
-      return new NonRecordingSpan(parent)
+      return parentSpan instanceof NonRecordingSpan ? parentSpan : new NonRecordingSpan(parent)
     }
     // hot path: tracing off or suppressed costs one flag test and returns the parent unchanged.
     if (!provider.enabled || isTracingSuppressed(ctx)) {
