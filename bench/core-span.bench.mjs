@@ -69,7 +69,7 @@ console.log(
 /** In a child process: warm up, then measure one condition. */
 async function runCondition(name) {
   const tick = () => new Promise((resolve) => setImmediate(resolve))
-  let run
+  let tracer
   if (name === 'threadline' || name === 'threadline-unsampled') {
     const tl = await import('../packages/core/dist/index.mjs')
     const discard = { export: async () => ({ ok: true }), shutdown: async () => {} }
@@ -81,24 +81,10 @@ async function runCondition(name) {
       propagators: ['none'],
       instrument: { fetch: false, http: false },
     })
-    const tracer = tl.getTracer('bench')
-    run = (n) =>
-      tracer.startActiveSpan('parent', async (parent) => {
-        for (let i = 0; i < n; i++) {
-          if (i % CHUNK === 0) await tick()
-          const span = tracer.startSpan('child')
-          span.setAttribute('http.request.method', 'GET')
-          span.setAttribute('url.path', '/users/42')
-          span.setAttribute('http.response.status_code', 200)
-          span.setAttribute('server.port', 8080)
-          span.setAttribute('user.vip', true)
-          span.end()
-        }
-        parent.end()
-      })
+    tracer = tl.getTracer('bench')
   } else {
     const api = await import('@opentelemetry/api')
-    let tracer = api.trace.getTracer('noop') // no SDK registered: the API's no-op tracer
+    tracer = api.trace.getTracer('noop') // no SDK registered: the API's no-op tracer
     if (name !== 'noop') {
       const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks')
       const sdk = await import('@opentelemetry/sdk-trace-base')
@@ -118,21 +104,22 @@ async function runCondition(name) {
       })
       tracer = provider.getTracer('bench')
     }
-    run = (n) =>
-      tracer.startActiveSpan('parent', async (parent) => {
-        for (let i = 0; i < n; i++) {
-          if (i % CHUNK === 0) await tick()
-          const span = tracer.startSpan('child')
-          span.setAttribute('http.request.method', 'GET')
-          span.setAttribute('url.path', '/users/42')
-          span.setAttribute('http.response.status_code', 200)
-          span.setAttribute('server.port', 8080)
-          span.setAttribute('user.vip', true)
-          span.end()
-        }
-        parent.end()
-      })
   }
+  // the same loop for every condition: each runs in its own process, so its call sites see one tracer
+  const run = (n) =>
+    tracer.startActiveSpan('parent', async (parent) => {
+      for (let i = 0; i < n; i++) {
+        if (i % CHUNK === 0) await tick()
+        const span = tracer.startSpan('child')
+        span.setAttribute('http.request.method', 'GET')
+        span.setAttribute('url.path', '/users/42')
+        span.setAttribute('http.response.status_code', 200)
+        span.setAttribute('server.port', 8080)
+        span.setAttribute('user.vip', true)
+        span.end()
+      }
+      parent.end()
+    })
   // Warm-up to a steady state (JIT tiers, pools, the young generation grown to the allocation
   // rate), as in a server that has been up a while. No forced GC before the timed run: a full GC
   // shrinks the young generation again, and the timed run then paid for regrowing it (one

@@ -9,6 +9,8 @@
  * (bounded in entries and in fragment size) fill.
  */
 
+import type { AttributeValue } from '../span.js'
+
 export type Fragment = number
 
 /** Fragments at least this long are copied with `Uint8Array#set`. */
@@ -118,4 +120,61 @@ export function putLatin1(out: DataView, pos: number, text: string): number {
   }
   for (; i < length; i++) out.setUint8(pos++, text.charCodeAt(i) & 0xff)
   return end
+}
+
+/** One attribute key's fragments: the key encoded once, and whole key/value pairs by value. */
+export interface KeyFragments {
+  key: Fragment
+  pairs: Map<AttributeValue, Fragment>
+}
+
+const KEY_LIMIT = 4096
+const MAX_CACHED_KEY = 256
+const PAIR_LIMIT = 8192
+const PAIRS_PER_KEY = 64
+const MAX_CACHED_VALUE = 256
+
+/**
+ * Per attribute key, its encoding once (keys repeat across spans), and whole key/value pairs for
+ * short string, safe-integer and boolean values (methods, routes, db systems, query texts, ports,
+ * status codes repeat too); one map lookup finds both. Bounded in keys, in values per key and in
+ * values overall, so high-cardinality values (paths, ids) stop being cached once their key is full.
+ * Each encoder keeps one, with its own encodings.
+ */
+export class AttributeFragments {
+  private readonly keys = new Map<string, KeyFragments>()
+  private pairCount = 0
+
+  constructor(
+    private readonly encodeKey: (key: string) => Uint8Array,
+    private readonly encodePair: (key: Fragment, value: AttributeValue) => Uint8Array,
+  ) {}
+
+  /** The fragments of `key`, or undefined for a key that is not cached (too long, cache full). */
+  entry(key: string): KeyFragments | undefined {
+    const entry = this.keys.get(key)
+    if (entry !== undefined || this.keys.size >= KEY_LIMIT || key.length > MAX_CACHED_KEY) return entry
+    const created: KeyFragments = { key: fragment(this.encodeKey(key)), pairs: new Map() }
+    this.keys.set(key, created)
+    return created
+  }
+
+  /** The whole pair for `value`, encoded now if it may be cached; undefined if it may not. */
+  pair(entry: KeyFragments, value: AttributeValue): Fragment | undefined {
+    const cached = entry.pairs.get(value)
+    if (cached !== undefined) return cached
+    if (this.pairCount >= PAIR_LIMIT || entry.pairs.size >= PAIRS_PER_KEY) return undefined
+    const type = typeof value
+    const cacheable =
+      type === 'string'
+        ? (value as string).length <= MAX_CACHED_VALUE
+        : type === 'number'
+          ? Number.isSafeInteger(value)
+          : type === 'boolean'
+    if (!cacheable) return undefined
+    const f = fragment(this.encodePair(entry.key, value))
+    entry.pairs.set(value, f)
+    this.pairCount++
+    return f
+  }
 }

@@ -5,6 +5,7 @@
  */
 import { type Attributes, type AttributeValue, attributePairsOf, type ReadableSpan, type SpanLink } from '../span.js'
 import {
+  AttributeFragments,
   type Fragment,
   fragment,
   fragmentLength,
@@ -35,60 +36,25 @@ const CLOSE_ATTRIBUTE = textFragment('}}')
 const TRUE = textFragment('{"boolValue":true}}')
 const FALSE = textFragment('{"boolValue":false}}')
 
-/**
- * Per attribute key: `{"key":"<key>","value":` encoded once (keys repeat across spans), and whole
- * `{"key":…,"value":{…}}` entries for short string, integer and boolean values (methods, routes,
- * db systems, query texts, user agents, ports and status codes repeat too). One map lookup finds
- * both. Bounded in keys, in values per key and in values overall, so high-cardinality values
- * (paths, ids) stop being cached once their key is full.
- */
-interface KeyEntry {
-  prefix: Fragment
-  pairs: Map<AttributeValue, Fragment>
-}
-const keyCache = new Map<string, KeyEntry>()
-const KEY_CACHE_LIMIT = 4096
-const MAX_CACHED_KEY = 256
-let pairEntries = 0
-const PAIR_LIMIT = 8192
-const PAIRS_PER_KEY = 64
-const MAX_CACHED_VALUE = 256
-
-/** The cache entry of `key`, or undefined for a key that is not cached (too long, cache full). */
-function keyEntry(key: string): KeyEntry | undefined {
-  const entry = keyCache.get(key)
-  if (entry !== undefined || keyCache.size >= KEY_CACHE_LIMIT || key.length > MAX_CACHED_KEY) return entry
-  const kw = new JsonWriter(64)
-  keyPrefix(kw, key)
-  const created = { prefix: fragment(kw.finish()), pairs: new Map() }
-  keyCache.set(key, created)
-  return created
-}
+/** Attribute keys as `{"key":"<key>","value":`, pairs as whole `{"key":…,"value":{…}}` entries. */
+const attributeFragments = new AttributeFragments(
+  (key) => {
+    const kw = new JsonWriter(64)
+    keyPrefix(kw, key)
+    return kw.finish()
+  },
+  (key, value) => {
+    const pw = new JsonWriter(128)
+    pw.fragment(key)
+    topValue(pw, value)
+    return pw.finish()
+  },
+)
 
 function keyPrefix(w: JsonWriter, key: string): void {
   w.raw('{"key":')
   w.string(key)
   w.raw(',"value":')
-}
-
-function cachePair(entry: KeyEntry, value: AttributeValue): Fragment | undefined {
-  if (pairEntries >= PAIR_LIMIT || entry.pairs.size >= PAIRS_PER_KEY) return
-  const type = typeof value
-  if (
-    type === 'string'
-      ? (value as string).length > MAX_CACHED_VALUE
-      : type === 'number'
-        ? !Number.isSafeInteger(value)
-        : type !== 'boolean'
-  )
-    return
-  const pw = new JsonWriter(128)
-  pw.fragment(entry.prefix)
-  topValue(pw, value)
-  const f = fragment(pw.finish())
-  entry.pairs.set(value, f)
-  pairEntries++
-  return f
 }
 
 /**
@@ -388,18 +354,18 @@ function attributeList(w: JsonWriter, pairs: ReadonlyArray<string | AttributeVal
 }
 
 function keyValue(w: JsonWriter, key: string, value: AttributeValue): void {
-  const entry = keyEntry(key)
+  const entry = attributeFragments.entry(key)
   if (entry === undefined) {
     keyPrefix(w, key)
     topValue(w, value)
     return
   }
-  const pair = entry.pairs.get(value) ?? cachePair(entry, value)
+  const pair = attributeFragments.pair(entry, value)
   if (pair !== undefined) {
     w.fragment(pair)
     return
   }
-  w.fragment(entry.prefix)
+  w.fragment(entry.key)
   topValue(w, value)
 }
 

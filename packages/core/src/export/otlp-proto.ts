@@ -13,7 +13,7 @@ import {
   type ReadableSpan,
   type SpanLink,
 } from '../span.js'
-import { type Fragment, fragment, fragmentLength } from './fragments.js'
+import { AttributeFragments, type Fragment, fragment, fragmentLength } from './fragments.js'
 import { groupByResourceAndScope } from './otlp-grouping.js'
 import { HEX, ProtoWriter, WIRE_I32, WIRE_I64, WIRE_VARINT } from './proto-writer.js'
 
@@ -269,57 +269,23 @@ function writeId(w: ProtoWriter, field: number, hex: string): void {
   w.pos = pos
 }
 
-/**
- * Per attribute key: its `KeyValue.key` (tag, length, UTF-8) encoded once (keys repeat across
- * spans), and whole KeyValue bodies for short string, integer and boolean values (methods, routes,
- * db systems, query texts, ports, status codes repeat too). One map lookup finds both. Bounded in
- * keys, in values per key and in values overall, so high-cardinality values stop being cached.
- */
-interface KeyEntry {
-  key: Fragment
-  pairs: Map<AttributeValue, Fragment>
-}
-const keyCache = new Map<string, KeyEntry>()
-const KEY_CACHE_LIMIT = 4096
-const MAX_CACHED_KEY = 256
-let pairEntries = 0
-const PAIR_LIMIT = 8192
-const PAIRS_PER_KEY = 64
-const MAX_CACHED_VALUE = 256
-
-/** The cache entry of `key`, or undefined for a key that is not cached (too long, cache full). */
-function keyEntry(key: string): KeyEntry | undefined {
-  const entry = keyCache.get(key)
-  if (entry !== undefined || keyCache.size >= KEY_CACHE_LIMIT || key.length > MAX_CACHED_KEY) return entry
-  const kw = new ProtoWriter(64)
-  kw.tag(1, 2)
-  kw.string(key)
-  const created = { key: fragment(kw.finish()), pairs: new Map() }
-  keyCache.set(key, created)
-  return created
-}
-
-function cachePair(entry: KeyEntry, value: AttributeValue): Fragment | undefined {
-  if (pairEntries >= PAIR_LIMIT || entry.pairs.size >= PAIRS_PER_KEY) return
-  const type = typeof value
-  if (
-    type === 'string'
-      ? (value as string).length > MAX_CACHED_VALUE
-      : type === 'number'
-        ? !Number.isSafeInteger(value)
-        : type !== 'boolean'
-  )
-    return
-  const pw = new ProtoWriter(128)
-  pw.fragment(entry.key)
-  const v = pw.fork(2) // KeyValue.value
-  writeAnyValueBody(pw, value)
-  pw.join(v)
-  const f = fragment(pw.finish())
-  entry.pairs.set(value, f)
-  pairEntries++
-  return f
-}
+/** Attribute keys as `KeyValue.key` (tag, length, UTF-8), pairs as whole KeyValue bodies. */
+const attributeFragments = new AttributeFragments(
+  (key) => {
+    const kw = new ProtoWriter(64)
+    kw.tag(1, 2)
+    kw.string(key)
+    return kw.finish()
+  },
+  (key, value) => {
+    const pw = new ProtoWriter(128)
+    pw.fragment(key)
+    const v = pw.fork(2) // KeyValue.value
+    writeAnyValueBody(pw, value)
+    pw.join(v)
+    return pw.finish()
+  },
+)
 
 // hot path: one call per span (and event); most attributes are whole cached KeyValues.
 /** Repeated KeyValue under `field`. */
@@ -330,8 +296,8 @@ function writeAttributes(w: ProtoWriter, field: number, attributes: Attributes):
 /** One KeyValue under `field`; nothing for an undefined or null value. */
 function writeKeyValue(w: ProtoWriter, field: number, key: string, value: AttributeValue | null | undefined): void {
   if (value === undefined || value === null) return
-  const entry = keyEntry(key)
-  const pair = entry === undefined ? undefined : (entry.pairs.get(value) ?? cachePair(entry, value))
+  const entry = attributeFragments.entry(key)
+  const pair = entry === undefined ? undefined : attributeFragments.pair(entry, value)
   if (pair !== undefined) {
     w.tag(field, 2)
     w.varint(fragmentLength(pair))
