@@ -333,27 +333,13 @@ export class SqliteStore implements Store {
   private resourceId(resource: Attrs): number {
     const cached = this.resourceIds.get(resource)
     if (cached !== undefined) return cached
-    const json = JSON.stringify(resource)
-    let id = this.resourceJson.get(json)
-    if (id === undefined) {
-      this.insertResource.run(json)
-      id = Number((this.findResource.get(json) as { id: number }).id)
-      if (this.resourceJson.size > 10_000) this.resourceJson.clear()
-      this.resourceJson.set(json, id)
-    }
+    const id = rowId(JSON.stringify(resource), this.resourceJson, this.insertResource, this.findResource)
     this.resourceIds.set(resource, id)
     return id
   }
 
   private keyId(key: string): number {
-    let id = this.keyIds.get(key)
-    if (id === undefined) {
-      this.insertKey.run(key)
-      id = Number((this.findKey.get(key) as { id: number }).id)
-      if (this.keyIds.size > 10_000) this.keyIds.clear()
-      this.keyIds.set(key, id)
-    }
-    return id
+    return rowId(key, this.keyIds, this.insertKey, this.findKey)
   }
 
   /** Fills the attribute index from the stored spans (migration from schema 1 or 2). */
@@ -822,4 +808,16 @@ function bodyOf(span: StoredSpan): string {
     droppedEventsCount: span.droppedEventsCount,
     droppedLinksCount: span.droppedLinksCount,
   })
+}
+
+/** The id of the row holding `text` (inserted if new), remembered in `cache` (at most 10,000). */
+function rowId(text: string, cache: Map<string, number>, insert: StatementSync, find: StatementSync): number {
+  let id = cache.get(text)
+  if (id === undefined) {
+    insert.run(text)
+    id = Number((find.get(text) as { id: number }).id)
+    if (cache.size > 10_000) cache.clear()
+    cache.set(text, id)
+  }
+  return id
 }
