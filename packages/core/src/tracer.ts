@@ -90,7 +90,8 @@ export class Tracer implements SpanOwner {
     const parentSpan = root ? undefined : spanFrom(ctx)
     const parent = parentSpan?.spanContext()
     const sampler = provider.sampler
-    const localParent = parent !== undefined && !parent.isRemote && parent.traceId !== INVALID_TRACE_ID
+    const validParent = parent !== undefined && parent.traceId !== INVALID_TRACE_ID
+    const localParent = validParent && !parent.isRemote
     // hot path: inside an unsampled request (parent-based sampling) a child is the parent's
     // context again: no ids, no sampler call (measured 109 -> 28 ns CPU); a non-recording
     // parent is itself that span (every method a no-op), so not even an object is made.
@@ -114,7 +115,6 @@ export class Tracer implements SpanOwner {
       traceFlags = (parent.traceFlags & TraceFlags.RANDOM) | TraceFlags.SAMPLED
       traceState = parent.traceState
     } else {
-      const validParent = parent !== undefined && parent.traceId !== INVALID_TRACE_ID
       traceId = validParent ? parent.traceId : ids.generateTraceId()
       const sampleCtx = root ? contextWithoutSpan(ctx) : ctx
       result = sampler.shouldSample(sampleCtx, traceId, name, kind, options?.attributes, options?.links)
@@ -133,7 +133,6 @@ export class Tracer implements SpanOwner {
     }
     const context: SpanContext = { traceId, spanId: ids.generateSpanId(), traceFlags, traceState }
     const startTime = options?.startTime === undefined ? now() : fromTimeInput(options.startTime)
-    const validParent = parent !== undefined && parent.traceId !== INVALID_TRACE_ID
     const span = new RecordingSpan(this, context, name, kind, validParent ? parent : undefined, startTime)
     counters.spansStarted++
     if (options !== undefined) {
