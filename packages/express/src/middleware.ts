@@ -9,6 +9,7 @@ import {
   type ServerSpanOptions,
   type Span,
   startServerSpan,
+  suppressTracing,
 } from '@threadline/core'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 
@@ -51,7 +52,8 @@ export function threadline(options: ThreadlineExpressOptions = {}): RequestHandl
 
   return function threadlineMiddleware(req: Request, res: Response, next: NextFunction): void {
     if ((ignorePaths && isIgnoredPath(req.originalUrl, ignorePaths)) || (ignoreFn && safeTest(ignoreFn, req))) {
-      next()
+      // nothing inside an ignored request (a health check's database ping) starts a trace either
+      suppressTracing(next)
       return
     }
     const handle = startServerSpan(req, res, trustsPeer(req) ? proxied : direct)

@@ -1,4 +1,5 @@
 import type { Express as App } from 'express'
+import { getTracer } from '@threadline/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { majors } from '../test/frameworks.js'
 import { exporter, listen, type Running, serverSpan, useTracing } from '../test/harness.js'
@@ -15,6 +16,8 @@ describe.each(majors)('%s: options', (_label, express) => {
     configure?.(server)
     server.use(threadline(options))
     server.get('/health', (_req, res) => {
+      // a health check that pings a dependency: inside an ignored request this starts no trace
+      getTracer('health').startSpan('ping').end()
       res.send('ok')
     })
     server.get('/users/:id', (_req, res) => {
@@ -31,6 +34,8 @@ describe.each(majors)('%s: options', (_label, express) => {
     await (await fetch(`${url}/health?probe=1`)).text()
     await (await fetch(`${url}/users/1`)).text()
     expect((await serverSpan()).name).toBe('GET /users/:id')
+    // no server span and no orphan trace from the ignored request's own work
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['GET /users/:id'])
     await app?.close()
     exporter.reset()
     const second = await start({ ignore: (req) => req.headers['user-agent'] === 'kube-probe/1.30' })

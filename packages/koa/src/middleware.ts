@@ -8,6 +8,7 @@ import {
   type ServerSpanOptions,
   type Span,
   startServerSpan,
+  suppressTracing,
 } from '@threadline/core'
 import type { Context, Middleware, Next } from 'koa'
 
@@ -45,8 +46,9 @@ export function threadline(options: ThreadlineKoaOptions = {}): Middleware {
   const ignoreFn = typeof ignore === 'function' ? ignore : undefined
 
   return async function threadlineMiddleware(ctx: Context, next: Next): Promise<void> {
-    if (ignorePaths && isIgnoredPath(ctx.url, ignorePaths)) return next()
-    if (ignoreFn && safeTest(ignoreFn, ctx)) return next()
+    // nothing inside an ignored request (a health check's database ping) starts a trace either
+    if (ignorePaths && isIgnoredPath(ctx.url, ignorePaths)) return suppressTracing(next)
+    if (ignoreFn && safeTest(ignoreFn, ctx)) return suppressTracing(next)
     const handle = startServerSpan(ctx.req, ctx.res, ctx.app.proxy ? proxied : direct)
     if (!handle.recording) return handle.run(next)
     ;(ctx as TracedContext)[HANDLE] = handle

@@ -1,3 +1,4 @@
+import { getTracer } from '@threadline/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { majors, routers } from '../test/frameworks.js'
 import { exporter, listen, type Running, serverSpan, useTracing } from '../test/harness.js'
@@ -17,6 +18,8 @@ describe.each(majors)('%s: options', (_label, Koa) => {
     koa.use(threadline(options))
     const router = new Router()
     router.get('/health', (ctx) => {
+      // a health check that pings a dependency: inside an ignored request this starts no trace
+      getTracer('health').startSpan('ping').end()
       ctx.body = 'ok'
     })
     router.get('/users/:id', (ctx) => {
@@ -34,6 +37,8 @@ describe.each(majors)('%s: options', (_label, Koa) => {
     await (await fetch(`${url}/health?probe=1`)).text()
     await (await fetch(`${url}/users/1`)).text()
     expect((await serverSpan()).name).toBe('GET /users/:id')
+    // no server span and no orphan trace from the ignored request's own work
+    expect(exporter.getFinishedSpans().map((s) => s.name)).toEqual(['GET /users/:id'])
     await app?.close()
     exporter.reset()
     const second = await start({ ignore: (ctx) => ctx.get('user-agent') === 'kube-probe/1.30' })
