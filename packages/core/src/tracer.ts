@@ -1,6 +1,6 @@
 import { fromTimeInput, now, type TimeInput } from './clock.js'
 import { activeContext, type Context, isTracingSuppressed, withContext } from './context.js'
-import { type IdGenerator, INVALID_SPAN_ID, INVALID_TRACE_ID, randomIdGenerator } from './ids.js'
+import { type IdGenerator, INVALID_SPAN_ID, INVALID_TRACE_ID, isInvalidTraceId, randomIdGenerator } from './ids.js'
 import { type SpanLimits, spanLimitsFromEnv } from './limits.js'
 import type { SpanProcessor } from './processor.js'
 import { noopPropagator, type TextMapPropagator } from './propagation/propagator.js'
@@ -90,7 +90,7 @@ export class Tracer implements SpanOwner {
     const parentSpan = root ? undefined : spanFrom(ctx)
     const parent = parentSpan?.spanContext()
     const sampler = provider.sampler
-    const validParent = parent !== undefined && parent.traceId !== INVALID_TRACE_ID
+    const validParent = parent !== undefined && !isInvalidTraceId(parent.traceId)
     const localParent = validParent && !parent.isRemote
     // hot path: inside an unsampled request (parent-based sampling) a child is the parent's
     // context again: no ids, no sampler call (measured 109 -> 28 ns CPU); a non-recording
