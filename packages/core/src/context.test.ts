@@ -5,8 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { activeSpan, startSpan, trace, withoutSpan, withSpan } from './api.js'
 import {
   activeContext,
+  adoptContext,
   bindContext,
   bindContextToChannel,
+  bridgeContextKey,
+  type Context,
   createContextKey,
   isTracingSuppressed,
   ROOT_CONTEXT,
@@ -126,6 +129,42 @@ describe('context', () => {
       expect(isTracingSuppressed()).toBe(false)
     })
     expect(exporter.findByName('export request')).toHaveLength(0)
+  })
+
+  it('knows whether tracing is suppressed through any chain of values, deletes and foreign contexts', () => {
+    const suppressKey = createContextKey('suppress-tracing')
+    const other = createContextKey('test-other')
+    const suppressed = ROOT_CONTEXT.setValue(suppressKey, true)
+    expect(isTracingSuppressed(suppressed)).toBe(true)
+    expect(isTracingSuppressed(suppressed.setValue(other, 1).setValue(other, 2))).toBe(true)
+    expect(isTracingSuppressed(suppressed.setValue(other, 1).deleteValue(suppressKey))).toBe(false)
+    expect(isTracingSuppressed(suppressed.setValue(suppressKey, false).setValue(other, 1))).toBe(false)
+    expect(isTracingSuppressed(suppressed.setValue(suppressKey, 'yes'))).toBe(false)
+    expect(isTracingSuppressed(ROOT_CONTEXT.setValue(other, 1))).toBe(false)
+    // another library's context that carries the key, and one that does not
+    const foreign = (values: Map<symbol, unknown>): Context => ({
+      getValue: (key) => values.get(key),
+      setValue: (key, value) => foreign(new Map(values).set(key, value)),
+      deleteValue: (key) => {
+        const copy = new Map(values)
+        copy.delete(key)
+        return foreign(copy)
+      },
+    })
+    const foreignSuppressed = foreign(new Map([[suppressKey, true]]))
+    expect(isTracingSuppressed(foreignSuppressed)).toBe(true)
+    expect(isTracingSuppressed(adoptContext(foreignSuppressed).setValue(other, 1))).toBe(true)
+    expect(isTracingSuppressed(adoptContext(foreignSuppressed).deleteValue(suppressKey))).toBe(false)
+    expect(isTracingSuppressed(adoptContext(foreign(new Map())).setValue(other, 1))).toBe(false)
+    // a foreign key bridged to the suppression key answers for it
+    const foreignKey = Symbol('test-foreign-suppress')
+    const unbridge = bridgeContextKey({ foreign: foreignKey, own: suppressKey, read: (v) => v, write: (v) => v })
+    try {
+      expect(isTracingSuppressed(ROOT_CONTEXT.setValue(foreignKey, true).setValue(other, 1))).toBe(true)
+      expect(isTracingSuppressed(suppressed.deleteValue(foreignKey))).toBe(false)
+    } finally {
+      unbridge()
+    }
   })
 
   it('stores values immutably under keys', () => {
