@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest'
 import {
   INVALID_SPAN_ID,
   INVALID_TRACE_ID,
+  isInvalidSpanId,
   isInvalidTraceId,
   isValidSpanId,
   isValidTraceId,
@@ -72,6 +73,22 @@ describe('ids', () => {
       `x${randomIdGenerator.generateTraceId()}`.slice(1),
     ]) {
       expect(isInvalidTraceId(id)).toBe(id === INVALID_TRACE_ID)
+    }
+  })
+
+  it('isInvalidSpanId is exactly `id === INVALID_SPAN_ID`', () => {
+    for (const id of [
+      INVALID_SPAN_ID,
+      `${INVALID_SPAN_ID.slice(0, 15)}1`,
+      `1${INVALID_SPAN_ID.slice(1)}`,
+      '00f067aa0ba902b7',
+      '',
+      '0',
+      `${INVALID_SPAN_ID}0`,
+      randomIdGenerator.generateSpanId(),
+      `x${randomIdGenerator.generateSpanId()}`.slice(1),
+    ]) {
+      expect(isInvalidSpanId(id)).toBe(id === INVALID_SPAN_ID)
     }
   })
 

@@ -66,6 +66,11 @@ export function isInvalidTraceId(id: string): boolean {
   return id.charCodeAt(31) === 48 && id === INVALID_TRACE_ID
 }
 
+/** `id === INVALID_SPAN_ID`, answered by one character for almost every real id. */
+export function isInvalidSpanId(id: string): boolean {
+  return id.charCodeAt(15) === 48 && id === INVALID_SPAN_ID
+}
+
 const TRACE_ID_RE = /^[0-9a-f]{32}$/
 const SPAN_ID_RE = /^[0-9a-f]{16}$/
 

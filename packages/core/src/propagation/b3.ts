@@ -1,5 +1,5 @@
 import { type Context, createContextKey } from '../context.js'
-import { INVALID_SPAN_ID, INVALID_TRACE_ID } from '../ids.js'
+import { INVALID_SPAN_ID, INVALID_TRACE_ID, isInvalidSpanId, isInvalidTraceId } from '../ids.js'
 import { type SpanContext, TraceFlags } from '../span.js'
 import { contextWithRemoteParent, spanContextFrom } from '../trace-context.js'
 import { headerValue, type TextMapGetter, type TextMapPropagator, trimOws } from './propagator.js'
@@ -93,7 +93,7 @@ export function b3Propagator(options: B3Options = {}): TextMapPropagator {
   return {
     inject(ctx: Context, carrier, setter) {
       const sc = spanContextFrom(ctx)
-      if (!sc || sc.traceId === INVALID_TRACE_ID || sc.spanId === INVALID_SPAN_ID) {
+      if (!sc || isInvalidTraceId(sc.traceId) || isInvalidSpanId(sc.spanId)) {
         const decision = b3SamplingOnly(ctx)
         if (decision && !multi) setter.set(carrier, B3_SINGLE, decision)
         return

@@ -1,5 +1,5 @@
 import { type Context, createContextKey } from '../context.js'
-import { INVALID_SPAN_ID, INVALID_TRACE_ID } from '../ids.js'
+import { INVALID_SPAN_ID, INVALID_TRACE_ID, isInvalidSpanId, isInvalidTraceId } from '../ids.js'
 import { type SpanContext, TraceFlags } from '../span.js'
 import { contextWithRemoteParent, spanContextFrom } from '../trace-context.js'
 import { type Baggage, type BaggageEntry, contextWithBaggage, getBaggage, mergeBaggage } from './baggage.js'
@@ -79,7 +79,7 @@ export function jaegerPropagator(): TextMapPropagator {
   return {
     inject(ctx: Context, carrier, setter) {
       const sc = spanContextFrom(ctx)
-      if (sc && sc.traceId !== INVALID_TRACE_ID && sc.spanId !== INVALID_SPAN_ID) {
+      if (sc && !isInvalidTraceId(sc.traceId) && !isInvalidSpanId(sc.spanId)) {
         const debug = ctx.getValue(DEBUG_KEY) === true
         const flags = (sc.traceFlags & TraceFlags.SAMPLED ? FLAG_SAMPLED : 0) | (debug ? FLAG_DEBUG : 0)
         setter.set(carrier, JAEGER_HEADER, `${sc.traceId}:${sc.spanId}:0:0${flags}`)

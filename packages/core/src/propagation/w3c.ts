@@ -1,5 +1,5 @@
 import type { Context } from '../context.js'
-import { INVALID_SPAN_ID, INVALID_TRACE_ID } from '../ids.js'
+import { INVALID_SPAN_ID, INVALID_TRACE_ID, isInvalidSpanId, isInvalidTraceId } from '../ids.js'
 import { NonRecordingSpan, type SpanContext, TraceFlags } from '../span.js'
 import { contextWithSpan, spanContextFrom } from '../trace-context.js'
 import { headerValue, type TextMapPropagator, trimOws } from './propagator.js'
@@ -67,7 +67,7 @@ export function formatTraceparent(sc: SpanContext): string {
 export const w3cTraceContextPropagator: TextMapPropagator = {
   inject(ctx: Context, carrier, setter) {
     const sc = spanContextFrom(ctx)
-    if (!sc || sc.traceId === INVALID_TRACE_ID || sc.spanId === INVALID_SPAN_ID) return
+    if (!sc || isInvalidTraceId(sc.traceId) || isInvalidSpanId(sc.spanId)) return
     setter.set(carrier, 'traceparent', formatTraceparent(sc))
     const ts = sc.traceState?.serialize()
     if (ts) setter.set(carrier, 'tracestate', ts)

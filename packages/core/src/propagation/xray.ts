@@ -1,5 +1,12 @@
 import { type Context, createContextKey } from '../context.js'
-import { type IdGenerator, INVALID_SPAN_ID, INVALID_TRACE_ID, randomIdGenerator } from '../ids.js'
+import {
+  type IdGenerator,
+  INVALID_SPAN_ID,
+  INVALID_TRACE_ID,
+  isInvalidSpanId,
+  isInvalidTraceId,
+  randomIdGenerator,
+} from '../ids.js'
 import { type SpanContext, TraceFlags } from '../span.js'
 import { contextWithRemoteParent, spanContextFrom } from '../trace-context.js'
 import { type TextMapGetter, type TextMapPropagator, trimOws } from './propagator.js'
@@ -85,7 +92,7 @@ export function xrayPropagator(): TextMapPropagator {
   return {
     inject(ctx: Context, carrier, setter) {
       const sc = spanContextFrom(ctx)
-      if (!sc || sc.traceId === INVALID_TRACE_ID || sc.spanId === INVALID_SPAN_ID) return
+      if (!sc || isInvalidTraceId(sc.traceId) || isInvalidSpanId(sc.spanId)) return
       const extra = ctx.getValue(EXTRA_KEY) as Extra | undefined
       setter.set(carrier, XRAY_HEADER, formatXRayHeader(sc, extra?.traceId === sc.traceId ? extra.fields : undefined))
     },
