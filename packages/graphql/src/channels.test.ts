@@ -2,7 +2,14 @@
 import { buildTrees, init, MemoryExporter, SpanStatusCode, shutdown, trace } from '@threadline/core'
 import * as graphql from 'graphql'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { buildSchema, exceptionEvents, inServerSpan, shape } from '../test/fixtures.js'
+import {
+  buildSchema,
+  exceptionEvents,
+  inServerSpan,
+  type ScoresBehaviour,
+  scoresSchema,
+  shape,
+} from '../test/fixtures.js'
 import { instrumentGraphql } from './index.js'
 
 const exporter = new MemoryExporter()
@@ -104,6 +111,58 @@ describe('graphql 17 tracing channels', () => {
     const names = exporter.getFinishedSpans().map((s) => s.name)
     expect(names.filter((n) => n.startsWith('User.'))).toEqual([])
     expect(names).toContain('Query.users')
+  })
+})
+
+describe('graphql 17 sampling of cheap resolvers', () => {
+  const document = graphql.parse('query Scores { items { score } }')
+  const execute = (schema: graphql.GraphQLSchema) => inServerSpan(() => graphql.execute({ schema, document }))
+
+  it('records the errors of untimed asynchronous calls from the response, each once, with its path', async () => {
+    const behaviour: ScoresBehaviour = {}
+    const schema = scoresSchema(graphql, 100, behaviour)
+    // the first execution times every call: they settle in their own turn, so the field is cheap
+    await execute(schema)
+    // the second is sampled (one call in 16 is timed): all but item 47 of items 7, 17, ..., 97 are untimed
+    exporter.reset()
+    behaviour.failWhen = (n) => n % 10 === 7
+    const result = await execute(schema)
+    expect(result.errors).toHaveLength(10)
+    const score = exporter.getByName('Item.score')
+    expect(score.attributes['graphql.resolver.count']).toBe(100)
+    expect(score.attributes['graphql.resolver.error_count']).toBe(10)
+    expect(score.status.code).toBe(SpanStatusCode.ERROR)
+    const events = exceptionEvents(score)
+    const paths = events.map((e) => e.attributes['graphql.error.path'] as string)
+    expect(paths.sort((a, b) => a.length - b.length || a.localeCompare(b))).toEqual(
+      Array.from({ length: 10 }, (_, i) => `items.${i * 10 + 7}.score`),
+    )
+    // an untimed call's error: the resolver's own error, as for a timed call
+    const seven = events.find((e) => e.attributes['graphql.error.path'] === 'items.7.score')
+    expect(seven?.attributes['exception.message']).toBe('no score for 7')
+    expect(seven?.attributes['exception.type']).toBe('Error')
+    const op = exporter.getByName('query Scores')
+    expect(op.attributes['graphql.error.count']).toBe(10)
+    expect(exceptionEvents(op)).toHaveLength(0)
+  })
+
+  it('times a field again when its asynchronous calls turn slow', async () => {
+    const behaviour: ScoresBehaviour = {}
+    const schema = scoresSchema(graphql, 20, behaviour)
+    await execute(schema)
+    await execute(schema)
+    behaviour.waitMs = 5
+    for (const run of ['sampled when it turned slow', 'timed again']) {
+      exporter.reset()
+      await execute(schema)
+      const { attributes, startTime, endTime } = exporter.getByName('Item.score')
+      expect(attributes['graphql.resolver.count'], run).toBe(20)
+      // setTimeout may fire up to 1 ms early by the monotonic clock
+      expect(attributes['graphql.resolver.duration.p50_ms'], run).toBeGreaterThanOrEqual(4)
+      expect(attributes['graphql.resolver.duration.max_ms'], run).toBeGreaterThanOrEqual(4)
+      expect(attributes['graphql.resolver.duration.total_ms'], run).toBeGreaterThanOrEqual(80)
+      expect(endTime - startTime, run).toBeGreaterThanOrEqual(4)
+    }
   })
 })
 

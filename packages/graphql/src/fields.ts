@@ -16,6 +16,8 @@ export interface FieldInfo {
   parentType: string
   fieldName: string
   fieldType: string
+  /** What its calls cost, across executions: whether they are sampled (merged spans only). */
+  cost: ResolverCost
 }
 
 /** A resolver as graphql-js calls it. */
@@ -46,18 +48,87 @@ export function pathStrings(path: ResponsePath): { path: string; key: string } {
   return { path: full, key }
 }
 
-/** Timed cheap synchronous calls in a row after which a field's synchronous calls go untimed. */
+// hot path: `performance` read once; the global is an accessor property in Node, a function call per read.
+const clock = performance
+
+/** Cheap timed calls in a row after which a merged field's calls are sampled: one in 16 is timed. */
 const CHEAP_STREAK = 8
 /** A synchronous call under this many milliseconds is cheap: two clock reads would be 3% of it or more. */
 const CHEAP_MS = 0.005
-/** Of a field's untimed calls, one in 16 is timed, so a field that turns slow is timed again. */
+/** Of a sampled field's calls, one in 16 is timed, so a field that turns slow is timed again. */
 const RECHECK_MASK = 15
-/** `begin()`'s start time of a call that is not timed. */
-export const UNTIMED = -1
+/** `finish()`'s start turn of a synchronous call. */
+export const SYNC = -1
+
+// Event-loop turns, as resolver calls see them: one setImmediate per turn that had calls bumps the
+// counter. An asynchronous call is cheap when it settles in the turn it started in: it waited for
+// no I/O and no timer, only for promises (its time is then CPU time the turn's other work shares).
+let turn = 0
+let turnQueued = false
+/** Fields with untimed asynchronous calls this turn: their end is read once, when the turn ends. */
+const endAtTurn: FieldSpan[] = []
+
+/** The current turn; makes sure its end is noticed. */
+export function currentTurn(): number {
+  if (!turnQueued) {
+    turnQueued = true
+    setImmediate(endTurn)
+  }
+  return turn
+}
+
+function endTurn(): void {
+  turnQueued = false
+  turn++
+  if (endAtTurn.length === 0) return
+  const end = clock.now()
+  for (const field of endAtTurn) field.turnEnded(end)
+  endAtTurn.length = 0
+}
+
+/**
+ * What the calls of one schema field's resolver have cost, across executions and field paths:
+ * a resolver that proved cheap in one request is sampled in the next, from its first call.
+ */
+export class ResolverCost {
+  /** Cheap timed calls in a row; at CHEAP_STREAK, calls are sampled. */
+  cheapStreak = 0
+  /** Calls since sampling started: every 16th is timed. */
+  sinceStreak = 0
+  /** The last timed asynchronous call was cheap: untimed ones need no `then`. */
+  asyncCheap = false
+  /** Moving means of timed calls by kind (NaN: none yet): they stand in for untimed calls. */
+  syncMean = Number.NaN
+  asyncMean = Number.NaN
+
+  /** Whether the next call is timed: always, until the calls proved cheap; then one in 16. */
+  timed(): boolean {
+    return this.cheapStreak < CHEAP_STREAK || (++this.sinceStreak & RECHECK_MASK) === 0
+  }
+
+  /** A timed call took `duration` ms; `sameTurn`: SYNC, or whether an asynchronous call settled in its turn. */
+  add(duration: number, sameTurn: boolean | typeof SYNC): void {
+    let cheap: boolean
+    if (sameTurn === SYNC) {
+      this.syncMean = Number.isNaN(this.syncMean) ? duration : this.syncMean + (duration - this.syncMean) / 8
+      cheap = duration < CHEAP_MS
+    } else {
+      this.asyncMean = Number.isNaN(this.asyncMean) ? duration : this.asyncMean + (duration - this.asyncMean) / 8
+      cheap = sameTurn
+      this.asyncCheap = cheap
+    }
+    this.cheapStreak = cheap ? this.cheapStreak + 1 : 0
+  }
+}
 
 /**
  * The span of one field: either one resolver call, or (merged) every call of one field path
  * across list items, from the first start to the last end, with count and duration statistics.
+ *
+ * Merged fields whose calls proved cheap (CHEAP_STREAK timed calls in a row: synchronous ones
+ * under CHEAP_MS, asynchronous ones settled in their own event-loop turn) are sampled: one call
+ * in 16 is timed, the others are only counted, and count at the mean of the timed calls of
+ * their kind in `duration.total_ms` and `p50_ms`. A timed call that is not cheap ends sampling.
  */
 export class FieldSpan {
   readonly span: Span
@@ -71,16 +142,20 @@ export class FieldSpan {
   private total = 0
   private max = 0
   private durations: number[] | undefined
-  /** Timed synchronous calls: the mean that stands in for untimed ones. */
+  /** Timed calls by kind: their means stand in for untimed calls of the same kind. */
   private syncTimed = 0
   private syncTotal = 0
-  /** Cheap synchronous calls in a row; at CHEAP_STREAK, synchronous calls stop reading the clock. */
-  private cheapStreak = 0
-  /** Calls since the streak was reached: every 16th is timed. */
-  private sinceStreak = 0
+  private asyncTimed = 0
+  private asyncTotal = 0
+  private syncUntimed = 0
+  private asyncUntimed = 0
+  /** Shared by every span of the schema field (merged spans only; unmerged calls are all timed). */
+  readonly cost: ResolverCost | undefined
   private lastEnd = 0
-  /** An end-of-burst clock read is queued for untimed calls. */
+  /** An end-of-burst clock read is queued for untimed synchronous calls. */
   private endQueued = false
+  /** An end-of-turn clock read is queued for untimed asynchronous calls. */
+  private turnEndQueued = false
   /** The async context of this field's calls, captured at its first call (merged spans only). */
   private scope: AsyncResource | undefined
   inFlight = 0
@@ -89,6 +164,7 @@ export class FieldSpan {
   constructor(tracer: Tracer, field: FieldInfo, key: string, parent: Context, merged: boolean) {
     this.key = key
     this.merged = merged
+    if (merged) this.cost = field.cost
     this.span = tracer.startSpan(semconv.graphqlResolverSpanName(field.parentType, field.fieldName), undefined, parent)
     this.span.setAttributes({
       [semconv.ATTR_GRAPHQL_FIELD_NAME]: field.fieldName,
@@ -105,7 +181,7 @@ export class FieldSpan {
    * and the values other AsyncLocalStorage users had set there.
    */
   run<Info>(resolve: Resolver<Info>, source: unknown, args: unknown, contextValue: unknown, info: Info): unknown {
-    // hot path: entering a captured context (AsyncResource) costs ~15 ns; AsyncLocalStorage.run
+    // hot path: entering a captured context (AsyncResource) costs ~30 ns; AsyncLocalStorage.run
     // costs 400-700 ns a call on Node 24, as it copies the context frame on entry and on exit.
     let scope = this.scope
     if (scope === undefined) {
@@ -116,59 +192,101 @@ export class FieldSpan {
     return scope.runInAsyncScope(resolve, undefined, source, args, contextValue, info)
   }
 
-  /**
-   * Marks a call as started; returns its start time, or UNTIMED once the field's synchronous
-   * calls have proved cheap (then `finish` counts it and the span's end is read once per burst).
-   */
+  /** Whether the next call is timed (see ResolverCost). */
+  timed(): boolean {
+    return this.cost === undefined || this.cost.timed()
+  }
+
+  /** The field's asynchronous calls proved cheap: an untimed one needs no `then`. */
+  get asyncCheap(): boolean {
+    return this.cost?.asyncCheap === true
+  }
+
+  /** Starts a timed call; returns its start time. */
   begin(): number {
     this.inFlight++
     // hot path: a clock read costs 60-80 ns, as much as a resolver that reads a property.
-    if (this.cheapStreak >= CHEAP_STREAK && (++this.sinceStreak & RECHECK_MASK) !== 0) return UNTIMED
-    return performance.now()
+    return clock.now()
   }
 
-  /** An untimed call returned a promise after all: it is timed from now on. */
-  lateStart(): number {
-    this.cheapStreak = 0
-    return performance.now()
-  }
-
-  /** Records the end of a call started with `begin()`; ends the span unless calls are merged. */
-  finish(start: number, error: unknown, path: ResponsePath, sync: boolean): void {
+  /**
+   * Records the end of a timed call started with `begin()` (`startTurn`: SYNC, or the turn an
+   * asynchronous call started in); ends the span unless calls are merged.
+   */
+  finish(start: number, startTurn: number, error: unknown, path: ResponsePath): void {
     this.inFlight--
     this.count++
-    if (start === UNTIMED) {
-      if (!this.endQueued) {
-        this.endQueued = true
-        queueMicrotask(() => this.markEnd())
+    const end = clock.now()
+    const duration = end - start
+    this.total += duration
+    if (duration > this.max) this.max = duration
+    if (end > this.lastEnd) this.lastEnd = end
+    if (this.merged) {
+      if (this.durations === undefined) this.durations = []
+      this.durations.push(duration)
+      if (startTurn === SYNC) {
+        this.syncTimed++
+        this.syncTotal += duration
+      } else {
+        this.asyncTimed++
+        this.asyncTotal += duration
       }
-    } else {
-      const end = performance.now()
-      const duration = end - start
-      this.total += duration
-      if (duration > this.max) this.max = duration
-      if (end > this.lastEnd) this.lastEnd = end
-      if (this.merged) {
-        if (this.durations === undefined) this.durations = []
-        this.durations.push(duration)
-        if (sync) {
-          this.syncTimed++
-          this.syncTotal += duration
-          this.cheapStreak = duration < CHEAP_MS ? this.cheapStreak + 1 : 0
-        } else this.cheapStreak = 0
-      }
+      this.cost?.add(duration, startTurn === SYNC ? SYNC : startTurn === turn)
     }
-    if (error !== undefined) {
-      this.errors++
-      this.recordError(error, pathStrings(path).path)
-    }
+    if (error !== undefined) this.addError(error, path)
     if (!this.merged) this.close()
   }
 
-  /** The end of a burst of untimed calls: one clock read for all of them. */
+  /** Counts an untimed call that returned (or threw) without a promise. */
+  untimedSync(error: unknown, path: ResponsePath): void {
+    this.count++
+    this.syncUntimed++
+    // no timed synchronous call to stand in for this one: time the next calls
+    if (this.cost !== undefined && Number.isNaN(this.cost.syncMean)) this.cost.cheapStreak = 0
+    if (!this.endQueued) {
+      this.endQueued = true
+      queueMicrotask(() => this.markEnd())
+    }
+    if (error !== undefined) this.addError(error, path)
+  }
+
+  /**
+   * Counts an untimed call whose promise is not observed (the field's asynchronous calls proved
+   * cheap): the span's end is read at the end of this turn, or when it closes, if earlier.
+   */
+  untimedAsync(): void {
+    this.count++
+    this.asyncUntimed++
+    if (!this.turnEndQueued) {
+      this.turnEndQueued = true
+      endAtTurn.push(this)
+      currentTurn()
+    }
+  }
+
+  /** An untimed call returned a promise and the field's asynchronous calls are not proven cheap: time it from now. */
+  lateStart(): number {
+    if (this.cost !== undefined) this.cost.cheapStreak = 0
+    return this.begin()
+  }
+
+  /** An error of an untimed asynchronous call (seen in the response, or by a rejection handler). */
+  addError(error: unknown, path: ResponsePath | string): void {
+    this.errors++
+    this.recordError(error, typeof path === 'string' ? path : pathStrings(path).path)
+  }
+
+  /** The end of a burst of untimed synchronous calls: one clock read for all of them. */
   private markEnd(): void {
     this.endQueued = false
-    const end = performance.now()
+    const end = clock.now()
+    if (end > this.lastEnd) this.lastEnd = end
+  }
+
+  /** The turn of untimed asynchronous calls ended at `end`. */
+  turnEnded(end: number): void {
+    if (!this.turnEndQueued) return
+    this.turnEndQueued = false
     if (end > this.lastEnd) this.lastEnd = end
   }
 
@@ -183,34 +301,77 @@ export class FieldSpan {
     if (this.closed) return
     this.closed = true
     if (this.endQueued) this.markEnd()
+    if (this.turnEndQueued) this.turnEnded(clock.now())
     if (this.merged) {
-      // untimed calls were cheap synchronous ones: they count at the mean of the timed synchronous calls
-      const untimed = this.count - (this.durations?.length ?? 0)
-      const mean = this.syncTimed ? this.syncTotal / this.syncTimed : 0
+      // untimed calls count at the mean of the timed calls of their kind, in this span or else
+      // the field's recent ones (an estimate)
+      const syncMean = this.syncTimed ? this.syncTotal / this.syncTimed : meanOr0(this.cost?.syncMean)
+      const asyncMean = this.asyncTimed ? this.asyncTotal / this.asyncTimed : meanOr0(this.cost?.asyncMean)
+      const total = this.total + this.syncUntimed * syncMean + this.asyncUntimed * asyncMean
+      let max = this.max
+      if (this.syncUntimed && syncMean > max) max = syncMean
+      if (this.asyncUntimed && asyncMean > max) max = asyncMean
       this.span.setAttributes({
         [semconv.ATTR_GRAPHQL_RESOLVER_COUNT]: this.count,
-        [semconv.ATTR_GRAPHQL_RESOLVER_DURATION_TOTAL]: round(this.total + untimed * mean),
-        [semconv.ATTR_GRAPHQL_RESOLVER_DURATION_MAX]: round(this.max),
-        [semconv.ATTR_GRAPHQL_RESOLVER_DURATION_P50]: round(median(this.durations, untimed, mean)),
+        [semconv.ATTR_GRAPHQL_RESOLVER_DURATION_TOTAL]: round(total),
+        [semconv.ATTR_GRAPHQL_RESOLVER_DURATION_MAX]: round(max),
+        [semconv.ATTR_GRAPHQL_RESOLVER_DURATION_P50]: round(
+          median(this.durations, syncMean, this.syncUntimed, asyncMean, this.asyncUntimed),
+        ),
       })
       if (this.errors) this.span.setAttribute(semconv.ATTR_GRAPHQL_RESOLVER_ERROR_COUNT, this.errors)
     }
+    this.scope = undefined
+    this.durations = undefined
     this.span.end(this.inFlight > 0 || this.count === 0 ? undefined : epochMillis(this.lastEnd))
   }
 }
 
+function meanOr0(mean: number | undefined): number {
+  return mean === undefined || Number.isNaN(mean) ? 0 : mean
+}
+
 const captureScope = () => new AsyncResource('graphql.resolver')
 
-/** The median of `values` and `extra` more values equal to `fill`. */
-function median(values: number[] | undefined, extra: number, fill: number): number {
-  const timed = values?.length ?? 0
-  if (timed + extra === 0) return 0
+/** The median of `values`, `countA` more values equal to `fillA` and `countB` equal to `fillB`. */
+export function median(
+  values: readonly number[] | undefined,
+  fillA: number,
+  countA: number,
+  fillB: number,
+  countB: number,
+): number {
   // a typed array sorts numbers natively, without a comparator call per comparison
-  const sorted = new Float64Array(timed + extra).fill(fill, timed)
-  if (values) sorted.set(values)
-  sorted.sort()
-  const mid = sorted.length >> 1
-  return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
+  const sorted = values ? Float64Array.from(values).sort() : new Float64Array(0)
+  const n = sorted.length + countA + countB
+  if (n === 0) return 0
+  /** How many of the values are <= x. */
+  const rank = (x: number): number => {
+    let lo = 0
+    let hi = sorted.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if ((sorted[mid] as number) <= x) lo = mid + 1
+      else hi = mid
+    }
+    return lo + (fillA <= x ? countA : 0) + (fillB <= x ? countB : 0)
+  }
+  /** The k-th smallest (from 0): the smallest value with more than k values <= it. */
+  const kth = (k: number): number => {
+    let best = Number.POSITIVE_INFINITY
+    if (countA && rank(fillA) > k) best = fillA
+    if (countB && fillB < best && rank(fillB) > k) best = fillB
+    let lo = 0
+    let hi = sorted.length
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1
+      if (rank(sorted[mid] as number) > k) hi = mid
+      else lo = mid + 1
+    }
+    return lo < sorted.length && (sorted[lo] as number) < best ? (sorted[lo] as number) : best
+  }
+  const mid = n >> 1
+  return n % 2 ? kth(mid) : (kth(mid - 1) + kth(mid)) / 2
 }
 
 /** Milliseconds to the microsecond: enough for a resolver, and short in every backend's UI. */

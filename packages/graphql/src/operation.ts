@@ -81,11 +81,14 @@ export class OperationTrace {
   private readonly root: Scope = { prefix: '', fields: new Map() }
   private readonly scopes = new WeakMap<ResponsePath, Scope>()
   private readonly scopesByPrefix = new Map<string, Scope>()
+  /** The last parent path node looked up, and its scope: a list's items share their parent's node. */
+  private lastNode: ResponsePath | undefined
+  private lastScope: Scope | undefined
   /** Errors already recorded where they happened (resolver throws), not again at the end. */
   private readonly recorded = new WeakSet<object>()
   private readonly contextValue: object | undefined
   /** Without an operation span (graphql 16 with only `instrumentSchema`): merged spans end when resolvers go idle. */
-  private readonly implicit: boolean
+  readonly implicit: boolean
   private inFlight = 0
   private idleCheck = false
 
@@ -167,6 +170,7 @@ export class OperationTrace {
 
   /** The scope of the fields under `node`, a field returning `lists` levels of lists. */
   private scopeOf(node: ResponsePath, lists: number): Scope {
+    if (node === this.lastNode) return this.lastScope as Scope
     let scope = this.scopes.get(node)
     if (scope === undefined) {
       const prefix = `${pathStrings(node).key}.${'*.'.repeat(lists)}`
@@ -177,19 +181,40 @@ export class OperationTrace {
       }
       this.scopes.set(node, scope)
     }
+    this.lastNode = node
+    this.lastScope = scope
     return scope
   }
 
-  /** Starts a call on a field span; returns its start time (or UNTIMED). */
+  /** Starts a timed call on a field span; returns its start time. */
   begin(field: FieldSpan): number {
     this.inFlight++
     return field.begin()
   }
 
-  finish(field: FieldSpan, start: number, error: unknown, path: ResponsePath, sync: boolean): void {
+  /** Starts timing an untimed call that returned a promise. */
+  lateStart(field: FieldSpan): number {
+    this.inFlight++
+    return field.lateStart()
+  }
+
+  /** Ends a timed call (`startTurn`: SYNC, or the turn an asynchronous call started in). */
+  finish(field: FieldSpan, start: number, startTurn: number, error: unknown, path: ResponsePath): void {
     if (error !== null && typeof error === 'object') this.recorded.add(error)
-    field.finish(start, error, path, sync)
+    field.finish(start, startTurn, error, path)
     if (--this.inFlight === 0 && this.implicit) this.closeWhenIdle()
+  }
+
+  /** Counts an untimed call that returned or threw. */
+  untimedSync(field: FieldSpan, error: unknown, path: ResponsePath): void {
+    if (error !== null && typeof error === 'object') this.recorded.add(error)
+    field.untimedSync(error, path)
+  }
+
+  /** The rejection of an untimed call (operations without an end only: the others find it in the response). */
+  untimedError(field: FieldSpan, error: unknown, path: ResponsePath): void {
+    if (error !== null && typeof error === 'object') this.recorded.add(error)
+    field.addError(error, path)
   }
 
   private parentOf(key: string): Context {
@@ -233,6 +258,11 @@ export class OperationTrace {
       for (let end = key.length; end > 0; end = key.lastIndexOf('.', end - 1)) {
         const field = this.fields.get(key.slice(0, end))
         if (field && !field.closed) {
+          // the field's own error (an untimed call's rejection, a non-null violation): one of its errors
+          if (end === key.length) {
+            field.addError(original instanceof Error ? original : error, path)
+            return
+          }
           target = field.span
           field.span.setStatus({ code: SpanStatusCode.ERROR, message: error.message })
           break
@@ -255,6 +285,7 @@ export class OperationTrace {
       if (this.inFlight > 0) return
       for (const field of this.fields.values()) field.close()
       this.fields.clear()
+      forgetImplicit(this)
     })
   }
 }
@@ -284,12 +315,27 @@ const implicitOperations = new WeakMap<object, OperationTrace>()
  * operation without a span of its own, under the span active at the first resolver.
  */
 export function implicitOperation(execution: object, options: ResolvedOptions): OperationTrace {
+  // hot path: the resolvers of one execution run one after another, so one remembered execution
+  // saves a WeakMap lookup per call
+  if (execution === lastExecution) return lastImplicit as OperationTrace
   let op = implicitOperations.get(execution)
   if (op === undefined) {
     op = new OperationTrace(options, activeContext(), undefined)
     implicitOperations.set(execution, op)
   }
+  lastExecution = execution
+  lastImplicit = op
   return op
+}
+let lastExecution: object | undefined
+let lastImplicit: OperationTrace | undefined
+
+/** Forgets the remembered execution once its operation went idle, so it can be collected. */
+function forgetImplicit(op: OperationTrace): void {
+  if (lastImplicit === op) {
+    lastExecution = undefined
+    lastImplicit = undefined
+  }
 }
 
 /** Whether another front door is already tracing this phase in `ctx`. */

@@ -2,7 +2,14 @@
 import { buildTrees, init, MemoryExporter, SpanStatusCode, shutdown, trace } from '@threadline/core'
 import * as graphql from 'graphql16'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { buildSchema, exceptionEvents, inServerSpan, shape } from '../test/fixtures.js'
+import {
+  buildSchema,
+  exceptionEvents,
+  inServerSpan,
+  type ScoresBehaviour,
+  scoresSchema,
+  shape,
+} from '../test/fixtures.js'
 import { instrumentSchema } from './index.js'
 
 const exporter = new MemoryExporter()
@@ -150,5 +157,28 @@ describe('graphql 16 with instrumentSchema', () => {
     expect(result.data).toEqual({ rows: 'rows' })
     expect(thens).toBe(1)
     expect(exporter.getByName('Query.rows').attributes['graphql.field.path']).toBe('rows')
+  })
+
+  it('records the rejection of an untimed asynchronous call with its path, without an operation hook', async () => {
+    const behaviour: ScoresBehaviour = {}
+    const scores = instrumentSchema(scoresSchema(graphql, 100, behaviour))
+    const execute = async () => {
+      const result = await inServerSpan(() => graphql.graphql({ schema: scores, source: '{ items { score } }' }))
+      await new Promise((resolve) => setImmediate(resolve))
+      return result
+    }
+    // the first execution proves the field cheap; in the second, one call in 16 is timed (item 47 of the failing ones)
+    await execute()
+    exporter.reset()
+    behaviour.failWhen = (n) => n % 10 === 7
+    const result = await execute()
+    expect(result.errors).toHaveLength(10)
+    const score = exporter.getByName('Item.score')
+    expect(score.attributes['graphql.resolver.count']).toBe(100)
+    expect(score.attributes['graphql.resolver.error_count']).toBe(10)
+    const paths = exceptionEvents(score).map((e) => e.attributes['graphql.error.path'] as string)
+    expect(paths.sort((a, b) => a.length - b.length || a.localeCompare(b))).toEqual(
+      Array.from({ length: 10 }, (_, i) => `items.${i * 10 + 7}.score`),
+    )
   })
 })

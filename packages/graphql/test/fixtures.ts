@@ -138,3 +138,38 @@ export function shape(nodes: SpanTreeNode[], depth = 0): string[] {
 export function exceptionEvents(span: ReadableSpan) {
   return span.events.filter((e) => e.name === 'exception')
 }
+
+/** What `scoresSchema`'s asynchronous `Item.score` resolver does next. */
+export interface ScoresBehaviour {
+  /** Items whose score rejects. */
+  failWhen?: (n: number) => boolean
+  /** Milliseconds each call waits on a timer (I/O-like); 0: settles at once. */
+  waitMs?: number
+}
+
+/**
+ * `{ items { score } }`: `count` items whose `score` is an asynchronous resolver doing what
+ * `behaviour` says at the time of the call — cheap, failing for some items, or slow.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the schema is built with graphql 16 or 17 at run time
+export function scoresSchema(g: GraphQLModule, count: number, behaviour: ScoresBehaviour): any {
+  const { GraphQLSchema, GraphQLObjectType, GraphQLInt, GraphQLList } = g
+  const Item = new GraphQLObjectType({
+    name: 'Item',
+    fields: {
+      score: {
+        type: GraphQLInt,
+        resolve: async (n: number) => {
+          if (behaviour.waitMs) await new Promise((resolve) => setTimeout(resolve, behaviour.waitMs))
+          if (behaviour.failWhen?.(n)) throw new Error(`no score for ${n}`)
+          return n
+        },
+      },
+    },
+  })
+  const Query = new GraphQLObjectType({
+    name: 'Query',
+    fields: { items: { type: new GraphQLList(Item), resolve: () => Array.from({ length: count }, (_, i) => i) } },
+  })
+  return new GraphQLSchema({ query: Query })
+}
