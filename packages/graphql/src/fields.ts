@@ -341,8 +341,9 @@ export function median(
   fillB: number,
   countB: number,
 ): number {
-  // a typed array sorts numbers natively, without a comparator call per comparison
-  const sorted = values ? Float64Array.from(values).sort() : new Float64Array(0)
+  // a typed array sorts numbers natively, without a comparator call per comparison (and is built
+  // from an array without the iterator protocol `Float64Array.from` goes through)
+  const sorted = (values ? new Float64Array(values) : new Float64Array(0)).sort()
   const n = sorted.length + countA + countB
   if (n === 0) return 0
   /** How many of the values are <= x. */
