@@ -1,5 +1,5 @@
-import type { Express as App } from 'express'
 import { getTracer } from '@threadline/core'
+import type { Express as App } from 'express'
 import { afterEach, describe, expect, it } from 'vitest'
 import { majors } from '../test/frameworks.js'
 import { exporter, listen, type Running, serverSpan, useTracing } from '../test/harness.js'
