@@ -346,30 +346,25 @@ export function median(
   const sorted = (values ? new Float64Array(values) : new Float64Array(0)).sort()
   const n = sorted.length + countA + countB
   if (n === 0) return 0
-  /** How many of the values are <= x. */
-  const rank = (x: number): number => {
-    let lo = 0
-    let hi = sorted.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if ((sorted[mid] as number) <= x) lo = mid + 1
-      else hi = mid
-    }
-    return lo + (fillA <= x ? countA : 0) + (fillB <= x ? countB : 0)
-  }
-  /** The k-th smallest (from 0): the smallest value with more than k values <= it. */
+  // the fills as two runs in ascending order, walked alongside the sorted timed values
+  const [low, lowCount, high, highCount] =
+    fillA <= fillB ? [fillA, countA, fillB, countB] : [fillB, countB, fillA, countA]
+  /** The k-th smallest (from 0) of the timed values and the two runs. */
   const kth = (k: number): number => {
-    let best = Number.POSITIVE_INFINITY
-    if (countA && rank(fillA) > k) best = fillA
-    if (countB && fillB < best && rank(fillB) > k) best = fillB
-    let lo = 0
-    let hi = sorted.length
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1
-      if (rank(sorted[mid] as number) > k) hi = mid
-      else lo = mid + 1
+    let seen = 0
+    let i = 0
+    for (const [fill, count] of [
+      [low, lowCount],
+      [high, highCount],
+    ] as const) {
+      while (i < sorted.length && (sorted[i] as number) <= fill) {
+        if (seen++ === k) return sorted[i] as number
+        i++
+      }
+      seen += count
+      if (seen > k) return fill
     }
-    return lo < sorted.length && (sorted[lo] as number) < best ? (sorted[lo] as number) : best
+    return sorted[i + k - seen] as number
   }
   const mid = n >> 1
   return n % 2 ? kth(mid) : (kth(mid - 1) + kth(mid)) / 2
