@@ -68,6 +68,18 @@ let turnQueued = false
 /** Fields with untimed asynchronous calls this turn: their end is read once, when the turn ends. */
 const endAtTurn: FieldSpan[] = []
 
+/**
+ * Fields with untimed synchronous calls in the running burst: their end is read once, when the
+ * burst is over, so every field of one burst ends at the same moment, after all of its calls.
+ */
+const endAtBurst: FieldSpan[] = []
+
+function endBurst(): void {
+  const end = clock.now()
+  for (const field of endAtBurst) field.markEnd(end)
+  endAtBurst.length = 0
+}
+
 /** The current turn; makes sure its end is noticed. */
 export function currentTurn(): number {
   if (!turnQueued) {
@@ -245,7 +257,8 @@ export class FieldSpan {
     if (this.cost !== undefined && Number.isNaN(this.cost.syncMean)) this.cost.cheapStreak = 0
     if (!this.endQueued) {
       this.endQueued = true
-      queueMicrotask(() => this.markEnd())
+      endAtBurst.push(this)
+      if (endAtBurst.length === 1) queueMicrotask(endBurst)
     }
     if (error !== undefined) this.addError(error, path)
   }
@@ -276,10 +289,10 @@ export class FieldSpan {
     this.recordError(error, typeof path === 'string' ? path : pathStrings(path).path)
   }
 
-  /** The end of a burst of untimed synchronous calls: one clock read for all of them. */
-  private markEnd(): void {
+  /** The end (`end`, read once for every field of the burst) of a burst of untimed synchronous calls. */
+  markEnd(end: number): void {
+    if (!this.endQueued) return
     this.endQueued = false
-    const end = clock.now()
     if (end > this.lastEnd) this.lastEnd = end
   }
 
@@ -300,7 +313,7 @@ export class FieldSpan {
   close(): void {
     if (this.closed) return
     this.closed = true
-    if (this.endQueued) this.markEnd()
+    if (this.endQueued) this.markEnd(clock.now())
     if (this.turnEndQueued) this.turnEnded(clock.now())
     if (this.merged) {
       // untimed calls count at the mean of the timed calls of their kind, in this span or else
