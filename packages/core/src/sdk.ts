@@ -58,12 +58,24 @@ export interface Sdk {
   shutdown(timeoutMs?: number): Promise<void>
 }
 
-let started = false
-let startedExplicitly = false
+/**
+ * Whether the SDK runs, kept on the global object next to the provider state it guards: a second
+ * copy of this package in the process (an adapter that resolved another core version) shares the
+ * provider, so it must also see that the SDK is running. With a module-local flag, that copy's
+ * `ensureStarted()` re-initialised the shared provider and replaced the user's exporter.
+ */
+interface SdkState {
+  started: boolean
+  startedExplicitly: boolean
+}
+const SDK_STATE_KEY = Symbol.for('threadline.core.sdk.v1')
+const globalSdk = globalThis as unknown as Record<symbol, SdkState | undefined>
+const state: SdkState = globalSdk[SDK_STATE_KEY] ?? { started: false, startedExplicitly: false }
+globalSdk[SDK_STATE_KEY] = state
 
 /** True once `init()` (or an adapter on the user's behalf) has started the SDK. */
 export function isStarted(): boolean {
-  return started
+  return state.started
 }
 
 const sdk: Sdk = {
@@ -79,8 +91,8 @@ const sdk: Sdk = {
  * again while started returns the running SDK unchanged (with a warning if options were given).
  */
 export function init(options: InitOptions = {}): Sdk {
-  if (started) {
-    if (Object.keys(options).length > 0 && startedExplicitly) {
+  if (state.started) {
+    if (Object.keys(options).length > 0 && state.startedExplicitly) {
       diag.warn(
         'TL_ERR_ALREADY_STARTED',
         'init() was called again with options while tracing is running; the new options are ignored (call shutdown() first to reconfigure)',
@@ -88,8 +100,8 @@ export function init(options: InitOptions = {}): Sdk {
     }
     return sdk
   }
-  started = true
-  startedExplicitly = true
+  state.started = true
+  state.startedExplicitly = true
   if (options.disabled ?? envBoolean('OTEL_SDK_DISABLED')) {
     provider.enabled = false
     return sdk
@@ -136,9 +148,9 @@ function listenForShutdown(signal: 'SIGTERM' | 'SIGINT' | 'beforeExit'): void {
  * `app.use(threadline({ serviceName }))` line is enough.
  */
 export function ensureStarted(defaults: InitOptions = {}): Sdk {
-  if (started) return sdk
+  if (state.started) return sdk
   init(defaults)
-  startedExplicitly = false
+  state.startedExplicitly = false
   return sdk
 }
 
@@ -148,7 +160,7 @@ const startHooks: StartHook[] = []
 /** Lets core modules (outgoing HTTP instrumentation, shutdown signals) act when the SDK starts. */
 export function onStart(hook: StartHook): void {
   startHooks.push(hook)
-  if (started && provider.enabled) runHook(hook, {})
+  if (state.started && provider.enabled) runHook(hook, {})
 }
 
 function runHook(hook: StartHook, options: InitOptions): void {
@@ -173,11 +185,11 @@ export async function forceFlush(timeoutMs?: number): Promise<void> {
 
 /** Flushes and stops tracing; afterwards spans are not recorded until `init()` is called again. */
 export async function shutdown(timeoutMs?: number): Promise<void> {
-  if (!started) return
+  if (!state.started) return
   const processor = provider.processor
   provider.enabled = false
   provider.processor = undefined
-  started = false
+  state.started = false
   for (const undo of uninstall.splice(0)) undo()
   for (const hook of stopHooks) {
     try {
