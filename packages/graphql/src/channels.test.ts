@@ -106,6 +106,29 @@ describe('graphql 17 tracing channels', () => {
     expect(exporter.getByName('Post.upperTitle').attributes['graphql.resolver.count']).toBe(2000)
   })
 
+  it('keeps the interleaved calls of two concurrent executions on their own spans', async () => {
+    // the posts of both executions settle turn by turn, so their Post.upperTitle calls alternate
+    const source = '{ users(count: 20) { posts { upperTitle } } }'
+    const [a, b] = await Promise.all([run(source), run(source)])
+    expect(a.errors ?? b.errors).toBeUndefined()
+    const titles = exporter.findByName('Post.upperTitle')
+    expect(titles).toHaveLength(2)
+    expect(titles[0]?.spanContext().traceId).not.toBe(titles[1]?.spanContext().traceId)
+    for (const span of titles) expect(span.attributes['graphql.resolver.count']).toBe(40)
+    const posts = exporter.findByName('User.posts')
+    for (const span of titles) {
+      const parent = posts.find((p) => p.spanContext().spanId === span.parentSpanContext?.spanId)
+      expect(parent?.spanContext().traceId).toBe(span.spanContext().traceId)
+    }
+    // the db spans made inside User.posts calls stay under the User.posts span of their own trace
+    const db = exporter.findByName('db.select posts')
+    expect(db).toHaveLength(40)
+    for (const child of db) {
+      const parent = posts.find((p) => p.spanContext().spanId === child.parentSpanContext?.spanId)
+      expect(parent?.spanContext().traceId).toBe(child.spanContext().traceId)
+    }
+  })
+
   it('records no span for default (trivial) resolvers', async () => {
     await run('{ users(count: 3) { id name } }')
     const names = exporter.getFinishedSpans().map((s) => s.name)

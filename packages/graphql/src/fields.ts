@@ -112,6 +112,13 @@ export class ResolverCost {
   /** Moving means of timed calls by kind (NaN: none yet): they stand in for untimed calls. */
   syncMean = Number.NaN
   asyncMean = Number.NaN
+  /**
+   * The merged span of the last call, the parent path node it was found under (shared by the
+   * items of one list) and its operation; cleared when the span closes.
+   */
+  lastParent: ResponsePath | undefined = undefined
+  lastSpan: FieldSpan | undefined = undefined
+  lastOperation: unknown = undefined
 
   /** Whether the next call is timed: always, until the calls proved cheap; then one in 16. */
   timed(): boolean {
@@ -336,6 +343,12 @@ export class FieldSpan {
     }
     this.scope = undefined
     this.durations = undefined
+    const cost = this.cost
+    if (cost !== undefined && cost.lastSpan === this) {
+      cost.lastParent = undefined
+      cost.lastSpan = undefined
+      cost.lastOperation = undefined
+    }
     this.span.end(this.inFlight > 0 || this.count === 0 ? undefined : epochMillis(this.lastEnd))
   }
 }
@@ -356,31 +369,38 @@ export function median(
 ): number {
   // a typed array sorts numbers natively, without a comparator call per comparison (and is built
   // from an array without the iterator protocol `Float64Array.from` goes through)
-  const sorted = (values ? new Float64Array(values) : new Float64Array(0)).sort()
+  const sorted = values === undefined ? EMPTY : new Float64Array(values).sort()
   const n = sorted.length + countA + countB
   if (n === 0) return 0
   // the fills as two runs in ascending order, walked alongside the sorted timed values
-  const [low, lowCount, high, highCount] =
-    fillA <= fillB ? [fillA, countA, fillB, countB] : [fillB, countB, fillA, countA]
-  /** The k-th smallest (from 0) of the timed values and the two runs. */
-  const kth = (k: number): number => {
-    let seen = 0
-    let i = 0
-    for (const [fill, count] of [
-      [low, lowCount],
-      [high, highCount],
-    ] as const) {
-      while (i < sorted.length && (sorted[i] as number) <= fill) {
-        if (seen++ === k) return sorted[i] as number
-        i++
-      }
-      seen += count
-      if (seen > k) return fill
-    }
-    return sorted[i + k - seen] as number
-  }
+  const swap = fillA > fillB
+  const low = swap ? fillB : fillA
+  const lowCount = swap ? countB : countA
+  const high = swap ? fillA : fillB
+  const highCount = swap ? countA : countB
   const mid = n >> 1
-  return n % 2 ? kth(mid) : (kth(mid - 1) + kth(mid)) / 2
+  if (n % 2) return kth(sorted, low, lowCount, high, highCount, mid)
+  return (kth(sorted, low, lowCount, high, highCount, mid - 1) + kth(sorted, low, lowCount, high, highCount, mid)) / 2
+}
+const EMPTY = new Float64Array(0)
+
+/** The k-th smallest (from 0) of `sorted` and the runs of `lowCount` × `low` and `highCount` × `high` (low <= high). */
+function kth(sorted: Float64Array, low: number, lowCount: number, high: number, highCount: number, k: number): number {
+  let seen = 0
+  let i = 0
+  while (i < sorted.length && (sorted[i] as number) <= low) {
+    if (seen++ === k) return sorted[i] as number
+    i++
+  }
+  seen += lowCount
+  if (seen > k) return low
+  while (i < sorted.length && (sorted[i] as number) <= high) {
+    if (seen++ === k) return sorted[i] as number
+    i++
+  }
+  seen += highCount
+  if (seen > k) return high
+  return sorted[i + k - seen] as number
 }
 
 /** Milliseconds to the microsecond: enough for a resolver, and short in every backend's UI. */
