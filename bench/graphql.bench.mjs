@@ -24,6 +24,7 @@ const VARIANTS = [
   'graphql 17 Threadline (channels)',
   'graphql 16 untraced',
   'graphql 16 Threadline (instrumentSchema)',
+  'graphql 16 Threadline (instrumentExecute)',
   'graphql 16 OpenTelemetry',
 ]
 
@@ -62,6 +63,7 @@ async function child(name) {
   let schema
   let shutdown = async () => {}
   let dropped = () => 0
+  let execute
   if (name.includes('OpenTelemetry')) {
     const { context } = await import('@opentelemetry/api')
     const { AsyncLocalStorageContextManager } = await import('@opentelemetry/context-async-hooks')
@@ -82,7 +84,9 @@ async function child(name) {
     schema = buildSchema(g)
     if (name.includes('Threadline')) {
       const tl = await import('../packages/core/dist/index.mjs')
-      const { instrumentGraphql, instrumentSchema } = await import('../packages/graphql/dist/index.mjs')
+      const { instrumentExecute, instrumentGraphql, instrumentSchema } = await import(
+        '../packages/graphql/dist/index.mjs'
+      )
       tl.init({
         serviceName: 'bench',
         exporter: discard,
@@ -90,24 +94,26 @@ async function child(name) {
         instrument: { fetch: false, http: false },
       })
       if (name.includes('channels')) instrumentGraphql()
+      else if (name.includes('instrumentExecute')) execute = instrumentExecute(g.execute)
       else instrumentSchema(schema)
       shutdown = () => tl.shutdown()
       dropped = () => tl.stats().spansDropped
     }
   }
   const document = g.parse(SOURCE)
-  const execute = async (count) => {
+  execute ??= g.execute
+  const executions = async (count) => {
     for (let i = 0; i < count; i++) {
-      const result = await g.execute({ schema, document })
+      const result = await execute({ schema, document })
       if (result.errors) throw result.errors[0]
       // back to the event loop, as a server is between requests: batch processors export here
       await tick()
     }
   }
-  await execute(WARMUP_EXECUTIONS)
+  await executions(WARMUP_EXECUTIONS)
   globalThis.gc?.()
   const start = process.cpuUsage()
-  await execute(EXECUTIONS)
+  await executions(EXECUTIONS)
   const cpu = process.cpuUsage(start)
   await shutdown()
   console.log(JSON.stringify({ us: (cpu.user + cpu.system) / EXECUTIONS, dropped: dropped() }))
@@ -147,7 +153,10 @@ async function parent() {
   for (const [name, us] of Object.entries(med)) {
     const ratio = us / base(name)
     const overhead = name.endsWith('untraced') ? '' : `  ${ratio.toFixed(2)}x  (+${((ratio - 1) * 100).toFixed(1)}%)`
-    console.log(`  ${name.padEnd(42)} ${us.toFixed(0).padStart(7)} µs${overhead}`)
+    const rounds = [...samples.get(name)].sort((a, b) => a - b).map((x) => x.toFixed(0))
+    console.log(
+      `  ${name.padEnd(42)} ${us.toFixed(0).padStart(7)} µs${overhead.padEnd(18)}  rounds: ${rounds.join(' ')}`,
+    )
   }
   const load = (l) => l.map((x) => x.toFixed(2)).join(' ')
   console.log(

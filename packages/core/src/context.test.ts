@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks'
 import dc from 'node:diagnostics_channel'
 import { EventEmitter, once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -15,9 +16,14 @@ import {
   ROOT_CONTEXT,
   suppressTracing,
   withContext,
+  withContextSync,
 } from './context.js'
 import { MemoryExporter } from './export/memory.js'
+import { alwaysOff } from './sampler.js'
 import { init, shutdown } from './sdk.js'
+import { RecordingSpan } from './span.js'
+import { contextWithSpan } from './trace-context.js'
+import { childSpansStarted, getTracer } from './tracer.js'
 
 describe('context', () => {
   let exporter: MemoryExporter
@@ -197,5 +203,93 @@ describe('bindContextToChannel', () => {
     unbind()
     channel.traceSync(() => seen.push(activeContext().getValue(key)), { id: 3 })
     expect(seen).toEqual([1, 2, undefined])
+  })
+})
+
+describe('withContextSync', () => {
+  const KEY = createContextKey('test.sync')
+  const outer = ROOT_CONTEXT.setValue(KEY, 'outer')
+  const inner = ROOT_CONTEXT.setValue(KEY, 'inner')
+  const value = () => activeContext().getValue(KEY)
+
+  it('makes the context active for the synchronous part of the call only, and passes the arguments', async () => {
+    const later: Promise<unknown>[] = []
+    const result = withContext(outer, () =>
+      withContextSync(
+        inner,
+        (a, b, c, d) => {
+          expect(value()).toBe('inner')
+          // what the call schedules keeps the caller's context
+          later.push(Promise.resolve().then(value))
+          later.push(new Promise((resolve) => setTimeout(() => resolve(value()), 1)))
+          return [a, b, c, d]
+        },
+        1,
+        'two',
+        null,
+        undefined,
+      ),
+    )
+    expect(result).toEqual([1, 'two', null, undefined])
+    expect(await Promise.all(later)).toEqual(['outer', 'outer'])
+    expect(withContext(outer, value)).toBe('outer')
+    expect(activeContext()).toBe(ROOT_CONTEXT)
+  })
+
+  it('gives way to a context entered inside it, and comes back after it', () => {
+    const other = ROOT_CONTEXT.setValue(KEY, 'other')
+    // an async resource made in another context and run inside the call: its context wins
+    const resource = withContext(other, () => new AsyncResource('test'))
+    withContext(outer, () =>
+      withContextSync(inner, () => {
+        expect(withContext(other, value)).toBe('other')
+        expect(resource.runInAsyncScope(value)).toBe('other')
+        expect(withContextSync(other, value)).toBe('other')
+        expect(value()).toBe('inner')
+      }),
+    )
+  })
+
+  it('restores the caller’s context when the call throws', () => {
+    expect(() =>
+      withContext(outer, () =>
+        withContextSync(inner, () => {
+          throw new Error('boom')
+        }),
+      ),
+    ).toThrow('boom')
+    expect(withContext(outer, value)).toBe('outer')
+    expect(value()).toBeUndefined()
+  })
+})
+
+describe('childSpansStarted', () => {
+  beforeEach(() => init({ exporter: new MemoryExporter(), batch: false, propagators: ['none'] }))
+  afterEach(() => shutdown())
+
+  it('counts the recording spans started with a span as their parent, in its context or given', () => {
+    const tracer = getTracer('test')
+    const parent = tracer.startSpan('parent')
+    expect(parent).toBeInstanceOf(RecordingSpan)
+    expect(childSpansStarted(parent)).toBe(0)
+    const ctx = contextWithSpan(ROOT_CONTEXT, parent)
+    tracer.startSpan('a', undefined, ctx).end()
+    withContext(ctx, () => tracer.startSpan('b').end())
+    withContextSync(ctx, () => tracer.startSpan('c').end())
+    // not children: a new root, and a span under a child
+    tracer.startSpan('root', { root: true }, ctx).end()
+    const child = tracer.startSpan('d', undefined, ctx)
+    tracer.startSpan('grandchild', undefined, contextWithSpan(ROOT_CONTEXT, child)).end()
+    expect(childSpansStarted(parent)).toBe(4)
+    expect(childSpansStarted(child)).toBe(1)
+    parent.end()
+  })
+
+  it('is 0 for a span that does not record', async () => {
+    await shutdown()
+    init({ exporter: new MemoryExporter(), batch: false, propagators: ['none'], sampler: alwaysOff })
+    const span = getTracer('test').startSpan('unsampled')
+    expect(span.isRecording()).toBe(false)
+    expect(childSpansStarted(span)).toBe(0)
   })
 })

@@ -22,6 +22,7 @@ export {
   type StoreChannel,
   suppressTracing,
   withContext,
+  withContextSync,
 } from './context.js'
 export { type DiagLevel, type DiagLogger, setDiagLogger } from './diag.js'
 export { ConsoleExporter, type ConsoleExporterOptions, formatTraces } from './export/console.js'
@@ -146,5 +147,5 @@ export {
   spanContextFrom,
   spanFrom,
 } from './trace-context.js'
-export { getTracer, type SpanOptions, Tracer } from './tracer.js'
+export { childSpansStarted, getTracer, type SpanOptions, Tracer } from './tracer.js'
 export { VERSION } from './version.js'

@@ -1,6 +1,7 @@
 import { AsyncResource } from 'node:async_hooks'
 import {
   type Context,
+  childSpansStarted,
   contextWithSpan,
   epochMillis,
   exceptionAttributes,
@@ -9,6 +10,7 @@ import {
   semconv,
   type Tracer,
   withContext,
+  withContextSync,
 } from '@threadline/core'
 
 /** The field a resolver belongs to. */
@@ -109,6 +111,23 @@ export class ResolverCost {
   sinceStreak = 0
   /** The last timed asynchronous call was cheap: untimed ones need no `then`. */
   asyncCheap = false
+  /**
+   * A span of the field ended without child spans, and none of its spans ever had one: untimed
+   * calls may then see their span for their synchronous part only (see `FieldSpan.runUntimed`).
+   */
+  spanFree = false
+  /** A span of the field had a child span (sticky): its calls always run in the full context. */
+  startsSpans = false
+
+  /** Notes what `span` (one of the field's) saw of child spans so far. */
+  noteChildren(span: Span, closing: boolean): void {
+    if (childSpansStarted(span) !== 0) {
+      this.startsSpans = true
+      this.spanFree = false
+    } else if (closing && !this.startsSpans) {
+      this.spanFree = true
+    }
+  }
   /** Moving means of timed calls by kind (NaN: none yet): they stand in for untimed calls. */
   syncMean = Number.NaN
   asyncMean = Number.NaN
@@ -184,13 +203,13 @@ export class FieldSpan {
     this.key = key
     this.merged = merged
     if (merged) this.cost = field.cost
-    this.span = tracer.startSpan(semconv.graphqlResolverSpanName(field.parentType, field.fieldName), undefined, parent)
-    this.span.setAttributes({
-      [semconv.ATTR_GRAPHQL_FIELD_NAME]: field.fieldName,
-      [semconv.ATTR_GRAPHQL_FIELD_PATH]: key,
-      [semconv.ATTR_GRAPHQL_FIELD_TYPE]: field.fieldType,
-      [semconv.ATTR_GRAPHQL_PARENT_TYPE]: field.parentType,
-    })
+    const span = tracer.startSpan(semconv.graphqlResolverSpanName(field.parentType, field.fieldName), undefined, parent)
+    // hot path: one call per attribute, not an object literal with computed keys (a runtime call per key)
+    span.setAttribute(semconv.ATTR_GRAPHQL_FIELD_NAME, field.fieldName)
+    span.setAttribute(semconv.ATTR_GRAPHQL_FIELD_PATH, key)
+    span.setAttribute(semconv.ATTR_GRAPHQL_FIELD_TYPE, field.fieldType)
+    span.setAttribute(semconv.ATTR_GRAPHQL_PARENT_TYPE, field.parentType)
+    this.span = span
     this.ctx = contextWithSpan(parent, this.span)
   }
 
@@ -211,6 +230,28 @@ export class FieldSpan {
     return scope.runInAsyncScope(resolve, undefined, source, args, contextValue, info)
   }
 
+  /**
+   * An untimed call (its field's calls proved cheap). With `syncOnly`, once the field proved to
+   * start no spans (a span of it ended without children, and none ever had one), the span is
+   * active for the call's synchronous part only, without entering an async context (~1,000
+   * instructions less a call): a span the call starts after an `await` is then a child of the
+   * enclosing span. The first child span seen (at a timed call, or when a span of the field ends)
+   * brings the full context back for good.
+   */
+  runUntimed<Info>(
+    syncOnly: boolean,
+    resolve: Resolver<Info>,
+    source: unknown,
+    args: unknown,
+    contextValue: unknown,
+    info: Info,
+  ): unknown {
+    if (syncOnly && this.cost?.spanFree === true) {
+      return withContextSync(this.ctx, resolve as Resolver, source, args, contextValue, info)
+    }
+    return this.run(resolve, source, args, contextValue, info)
+  }
+
   /** Whether the next call is timed (see ResolverCost). */
   timed(): boolean {
     return this.cost === undefined || this.cost.timed()
@@ -224,6 +265,7 @@ export class FieldSpan {
   /** Starts a timed call; returns its start time. */
   begin(): number {
     this.inFlight++
+    this.cost?.noteChildren(this.span, false)
     // hot path: a clock read costs 60-80 ns, as much as a resolver that reads a property.
     return clock.now()
   }
@@ -331,19 +373,20 @@ export class FieldSpan {
       let max = this.max
       if (this.syncUntimed && syncMean > max) max = syncMean
       if (this.asyncUntimed && asyncMean > max) max = asyncMean
-      this.span.setAttributes({
-        [semconv.ATTR_GRAPHQL_RESOLVER_COUNT]: this.count,
-        [semconv.ATTR_GRAPHQL_RESOLVER_DURATION_TOTAL]: round(total),
-        [semconv.ATTR_GRAPHQL_RESOLVER_DURATION_MAX]: round(max),
-        [semconv.ATTR_GRAPHQL_RESOLVER_DURATION_P50]: round(
-          median(this.durations, syncMean, this.syncUntimed, asyncMean, this.asyncUntimed),
-        ),
-      })
+      const span = this.span
+      span.setAttribute(semconv.ATTR_GRAPHQL_RESOLVER_COUNT, this.count)
+      span.setAttribute(semconv.ATTR_GRAPHQL_RESOLVER_DURATION_TOTAL, round(total))
+      span.setAttribute(semconv.ATTR_GRAPHQL_RESOLVER_DURATION_MAX, round(max))
+      span.setAttribute(
+        semconv.ATTR_GRAPHQL_RESOLVER_DURATION_P50,
+        round(median(this.durations, syncMean, this.syncUntimed, asyncMean, this.asyncUntimed)),
+      )
       if (this.errors) this.span.setAttribute(semconv.ATTR_GRAPHQL_RESOLVER_ERROR_COUNT, this.errors)
     }
     this.scope = undefined
     this.durations = undefined
     const cost = this.cost
+    cost?.noteChildren(this.span, true)
     if (cost !== undefined && cost.lastSpan === this) {
       cost.lastParent = undefined
       cost.lastSpan = undefined

@@ -84,8 +84,8 @@ export class OperationTrace {
   /** The last parent path node looked up, and its scope: a list's items share their parent's node. */
   private lastNode: ResponsePath | undefined
   private lastScope: Scope | undefined
-  /** Errors already recorded where they happened (resolver throws), not again at the end. */
-  private readonly recorded = new WeakSet<object>()
+  /** Errors already recorded where they happened (resolver throws), not again at the end (made on the first). */
+  private recorded: WeakSet<object> | undefined
   private readonly contextValue: object | undefined
   /** Without an operation span (graphql 16 with only `instrumentSchema`): merged spans end when resolvers go idle. */
   readonly implicit: boolean
@@ -200,21 +200,26 @@ export class OperationTrace {
 
   /** Ends a timed call (`startTurn`: SYNC, or the turn an asynchronous call started in). */
   finish(field: FieldSpan, start: number, startTurn: number, error: unknown, path: ResponsePath): void {
-    if (error !== null && typeof error === 'object') this.recorded.add(error)
+    if (error !== null && typeof error === 'object') this.noteRecorded(error)
     field.finish(start, startTurn, error, path)
     if (--this.inFlight === 0 && this.implicit) this.closeWhenIdle()
   }
 
   /** Counts an untimed call that returned or threw. */
   untimedSync(field: FieldSpan, error: unknown, path: ResponsePath): void {
-    if (error !== null && typeof error === 'object') this.recorded.add(error)
+    if (error !== null && typeof error === 'object') this.noteRecorded(error)
     field.untimedSync(error, path)
   }
 
   /** The rejection of an untimed call (operations without an end only: the others find it in the response). */
   untimedError(field: FieldSpan, error: unknown, path: ResponsePath): void {
-    if (error !== null && typeof error === 'object') this.recorded.add(error)
+    if (error !== null && typeof error === 'object') this.noteRecorded(error)
     field.addError(error, path)
+  }
+
+  private noteRecorded(error: object): void {
+    if (this.recorded === undefined) this.recorded = new WeakSet()
+    this.recorded.add(error)
   }
 
   private parentOf(key: string): Context {
@@ -250,7 +255,7 @@ export class OperationTrace {
 
   private recordResponseError(error: GraphQLErrorLike): void {
     const original = error.originalError
-    if (original !== null && typeof original === 'object' && this.recorded.has(original)) return
+    if (original !== null && typeof original === 'object' && this.recorded?.has(original) === true) return
     const path = error.path?.join('.')
     let target: Span = this.span
     if (path) {

@@ -153,7 +153,7 @@ function runUntimed(
 ): unknown {
   let result: unknown
   try {
-    result = field.run(resolve, source, args, contextValue, info)
+    result = field.runUntimed(op.options.cheapCallContext === 'sync', resolve, source, args, contextValue, info)
   } catch (error) {
     op.untimedSync(field, error, info.path)
     throw error

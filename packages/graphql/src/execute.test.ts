@@ -1,0 +1,211 @@
+// graphql 16 with a wrapped `execute` (what graphql-http or express-graphql call), and how the
+// resolver calls of cheap fields find their span (the full async context, or its synchronous part).
+import {
+  activeSpan,
+  buildTrees,
+  init,
+  MemoryExporter,
+  type ReadableSpan,
+  SpanStatusCode,
+  shutdown,
+  trace,
+} from '@threadline/core'
+import * as graphql from 'graphql16'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import {
+  buildSchema,
+  exceptionEvents,
+  inServerSpan,
+  type ScoresBehaviour,
+  scoresSchema,
+  shape,
+} from '../test/fixtures.js'
+import { instrumentExecute } from './index.js'
+
+const exporter = new MemoryExporter()
+const execute = instrumentExecute(graphql.execute)
+
+beforeAll(() => {
+  init({ serviceName: 'graphql-16-execute', exporter, batch: false })
+})
+afterAll(() => shutdown())
+beforeEach(() => exporter.reset())
+
+function run(schema: unknown, source: string, variableValues?: Record<string, unknown>) {
+  return inServerSpan(() =>
+    execute({ schema: schema as graphql.GraphQLSchema, document: graphql.parse(source), variableValues }),
+  )
+}
+
+describe('instrumentExecute on graphql 16', () => {
+  const schema = buildSchema(graphql, { inPosts: (id) => trace('db.select posts', async () => id) })
+
+  it('makes the operation span, with the resolver spans under it, and leaves the result alone', async () => {
+    const result = await run(schema, 'query GetUser { user(id: "1") { id name posts { title upperTitle } } }')
+    expect(graphql.version.startsWith('16.')).toBe(true)
+    expect(result.errors).toBeUndefined()
+    expect(result.data).toEqual({
+      user: {
+        id: '1',
+        name: 'user 1',
+        posts: [
+          { title: 'post 1 of 1', upperTitle: 'POST 1 OF 1' },
+          { title: 'post 2 of 1', upperTitle: 'POST 2 OF 1' },
+        ],
+      },
+    })
+    expect(shape(buildTrees(exporter.getFinishedSpans()))).toEqual([
+      'POST /graphql query GetUser',
+      '  query GetUser',
+      '    Query.user',
+      '      User.posts',
+      '        db.select posts',
+      '        Post.upperTitle',
+    ])
+    const op = exporter.getByName('query GetUser')
+    expect(op.attributes).toMatchObject({ 'graphql.operation.type': 'query', 'graphql.operation.name': 'GetUser' })
+    // the merged span ended with its last call: the operation span (ended with the result) covers it
+    expect(op.endTime).toBeGreaterThanOrEqual(exporter.getByName('Post.upperTitle').endTime)
+  })
+
+  it('ends the operation of a synchronous execution (no promise) at once', () => {
+    const result = run(schema, '{ hello }') as graphql.ExecutionResult
+    expect(result.data).toEqual({ hello: 'world' })
+    expect(shape(buildTrees(exporter.getFinishedSpans()))).toEqual([
+      'POST /graphql query',
+      '  query',
+      '    Query.hello',
+    ])
+  })
+
+  it('records the errors of the result where they happened and marks the operation an error', async () => {
+    const result = await run(schema, '{ users(count: 10) { id badge } fail }')
+    expect(result.errors).toHaveLength(2)
+    const op = exporter.getByName('query')
+    expect(op.status.code).toBe(SpanStatusCode.ERROR)
+    expect(op.attributes['graphql.error.count']).toBe(2)
+    expect(exceptionEvents(exporter.getByName('User.badge')).map((e) => e.attributes['graphql.error.path'])).toEqual([
+      'users.7.badge',
+    ])
+    expect(exceptionEvents(exporter.getByName('Query.fail'))).toHaveLength(1)
+  })
+
+  it('finds the rejections of untimed asynchronous calls in the result, with their paths', async () => {
+    const behaviour: ScoresBehaviour = {}
+    const scores = scoresSchema(graphql, 100, behaviour)
+    await run(scores, '{ items { score } }') // proves the field cheap: most calls of the next run are untimed
+    exporter.reset()
+    behaviour.failWhen = (n) => n % 10 === 7
+    const result = await run(scores, '{ items { score } }')
+    expect(result.errors).toHaveLength(10)
+    const score = exporter.getByName('Item.score')
+    expect(score.attributes['graphql.resolver.count']).toBe(100)
+    expect(score.attributes['graphql.resolver.error_count']).toBe(10)
+    const paths = exceptionEvents(score).map((e) => e.attributes['graphql.error.path'] as string)
+    expect(paths.sort((a, b) => a.length - b.length || a.localeCompare(b))).toEqual(
+      Array.from({ length: 10 }, (_, i) => `items.${i * 10 + 7}.score`),
+    )
+  })
+
+  it('ends the operation with the error when execute throws, and rethrows it', () => {
+    // not a schema: graphql's own error, not one of ours from reading it
+    expect(() => execute({ schema: {}, document: graphql.parse('{ hello }') } as never)).toThrow(/GraphQL schema/)
+    const op = exporter.getByName('query')
+    expect(op.status.code).toBe(SpanStatusCode.ERROR)
+    expect(exceptionEvents(op)).toHaveLength(1)
+  })
+
+  it('passes calls it cannot read straight through', () => {
+    expect(() => (execute as (...args: unknown[]) => unknown)()).toThrow()
+    expect(exporter.getFinishedSpans()).toHaveLength(0)
+  })
+})
+
+describe('the context of cheap resolver calls', () => {
+  const { GraphQLSchema, GraphQLObjectType, GraphQLInt, GraphQLList } = graphql
+  const COUNT = 1000
+
+  /** `{ items { value } }` over COUNT items; `value` is cheap and does what `resolve` says. */
+  function itemsSchema(resolve: (n: number) => unknown) {
+    const Item = new GraphQLObjectType({
+      name: 'Item',
+      fields: { value: { type: GraphQLInt, resolve } },
+    })
+    const Query = new GraphQLObjectType({
+      name: 'Query',
+      fields: { items: { type: new GraphQLList(Item), resolve: () => Array.from({ length: COUNT }, (_, i) => i) } },
+    })
+    return new GraphQLSchema({ query: Query })
+  }
+
+  const childrenOf = (parent: ReadableSpan, name: string) =>
+    exporter
+      .getFinishedSpans()
+      .filter((s) => s.name === name && s.parentSpanContext?.spanId === parent.spanContext().spanId)
+
+  it('the active span of every call, timed or not, is its field span', async () => {
+    const seen = new Map<string, number>()
+    const schema = itemsSchema((n) => {
+      const id = activeSpan()?.spanContext().spanId ?? 'none'
+      seen.set(id, (seen.get(id) ?? 0) + 1)
+      return n
+    })
+    const result = await run(schema, '{ items { value } }')
+    expect(result.errors).toBeUndefined()
+    const value = exporter.getByName('Item.value')
+    expect(value.attributes['graphql.resolver.count']).toBe(COUNT)
+    expect(Object.fromEntries(seen)).toEqual({ [value.spanContext().spanId]: COUNT })
+  })
+
+  it('keeps every span started during a call under the field span, once cheap calls start spans', async () => {
+    // cheap and childless for the first half; then each call starts a span (synchronously)
+    const schema = itemsSchema((n) => (n < COUNT / 2 ? n : trace('lookup', () => n)))
+    await run(schema, '{ items { value } }')
+    const value = exporter.getByName('Item.value')
+    expect(childrenOf(value, 'lookup')).toHaveLength(COUNT / 2)
+  })
+
+  it('parents spans started after an await by the enclosing span only until the field is seen starting one', async () => {
+    // the first execution proves the field cheap and span-free; in the second, each call from
+    // the 500th on starts a span after an await, which only a call run in the field's async context
+    // can parent; once seen, the field's calls run in their full context for good
+    let startSpans = false
+    const schema = itemsSchema(async (n) => {
+      await null
+      return startSpans && n >= COUNT / 2 ? trace('lookup', () => n) : n
+    })
+    await run(schema, '{ items { value } }')
+    expect(exporter.getFinishedSpans().filter((s) => s.name === 'lookup')).toHaveLength(0)
+    exporter.reset()
+    startSpans = true
+    await run(schema, '{ items { value } }')
+    const op = exporter.getByName('query')
+    const lookups = exporter.getFinishedSpans().filter((s) => s.name === 'lookup')
+    expect(lookups).toHaveLength(COUNT / 2)
+    // in the trace all the same; the untimed calls' spans under the operation, the timed ones' under the field
+    expect(lookups.every((s) => s.spanContext().traceId === op.spanContext().traceId)).toBe(true)
+    const underField = childrenOf(exporter.getByName('Item.value'), 'lookup').length
+    expect(underField).toBeGreaterThan(0)
+    // the untimed calls did run with the field's span for their synchronous part only (the saving)
+    expect(childrenOf(op, 'lookup').length).toBeGreaterThan(0)
+    expect(underField + childrenOf(op, 'lookup').length).toBe(COUNT / 2)
+    exporter.reset()
+    await run(schema, '{ items { value } }')
+    expect(childrenOf(exporter.getByName('Item.value'), 'lookup')).toHaveLength(COUNT / 2)
+  })
+
+  it("with cheapCallContext: 'full', every call runs in its field's async context", async () => {
+    const full = instrumentExecute(graphql.execute, { cheapCallContext: 'full' })
+    let startSpans = false
+    const schema = itemsSchema(async (n) => {
+      await null
+      return startSpans && n >= COUNT / 2 ? trace('lookup', () => n) : n
+    })
+    const runFull = () => inServerSpan(() => full({ schema, document: graphql.parse('{ items { value } }') }))
+    await runFull()
+    exporter.reset()
+    startSpans = true
+    await runFull()
+    expect(childrenOf(exporter.getByName('Item.value'), 'lookup')).toHaveLength(COUNT / 2)
+  })
+})

@@ -1,0 +1,94 @@
+/**
+ * graphql 16 with a server that takes an `execute` function (graphql-http, express-graphql's
+ * `customExecuteFn`, your own handler): wrapping `execute` gives each execution its operation
+ * span and an end, which `instrumentSchema` alone cannot see.
+ */
+import { withContext } from '@threadline/core'
+import type { DocumentLike } from './document.js'
+import { type ExecutionResultLike, type OperationTrace, startOperation } from './operation.js'
+import { type GraphQLTracingOptions, resolveOptions } from './options.js'
+import { instrumentSchema, type SchemaLike } from './schema.js'
+
+/** The part of graphql-js's `ExecutionArgs` read here (16 and 17). */
+interface ExecutionArgsLike {
+  schema: SchemaLike
+  document: DocumentLike
+  operationName?: string | null | undefined
+  variableValues?: Readonly<Record<string, unknown>> | null | undefined
+  contextValue?: unknown
+}
+
+/**
+ * Wraps graphql-js's `execute` (or any function with its signature): each call becomes an
+ * operation span (`query GetUser`) with the resolver spans of `instrumentSchema` under it, and
+ * the errors of its result recorded where they happened. The schema is instrumented on first
+ * use. On graphql 17 `instrumentGraphql()` does this for every `execute` already; both together
+ * make one operation span.
+ *
+ * ```js
+ * import { execute } from 'graphql'
+ * const tracedExecute = instrumentExecute(execute)
+ * createHandler({ schema, execute: tracedExecute }) // graphql-http
+ * ```
+ */
+export function instrumentExecute<F extends (args: never) => unknown>(execute: F, options?: GraphQLTracingOptions): F {
+  const resolved = resolveOptions(options)
+  const traced = function (this: unknown, ...all: unknown[]): unknown {
+    const args = all[0] as ExecutionArgsLike
+    // graphql 15's positional form, or no schema at all: not ours to read, run it as is
+    if (args === null || typeof args !== 'object' || args.schema === undefined || args.document === undefined) {
+      return Reflect.apply(execute, this, all)
+    }
+    try {
+      instrumentSchema(args.schema, options)
+    } catch {
+      // not a schema we can read: graphql's execute says what is wrong with it
+    }
+    const op = startOperation(
+      {
+        document: args.document,
+        operationName: args.operationName,
+        variables: args.variableValues,
+        contextValue: args.contextValue,
+      },
+      resolved,
+    )
+    let result: unknown
+    try {
+      result = withContext(op.ctx, () => Reflect.apply(execute, this, [args]))
+    } catch (error) {
+      op.end(undefined, error)
+      throw error
+    }
+    if (isPromiseLike(result)) return settle(op, result)
+    end(op, result)
+    return result
+  }
+  return traced as unknown as F
+}
+
+async function settle(op: OperationTrace, result: PromiseLike<unknown>): Promise<unknown> {
+  let value: unknown
+  try {
+    value = await result
+  } catch (error) {
+    op.end(undefined, error)
+    throw error
+  }
+  end(op, value)
+  return value
+}
+
+function end(op: OperationTrace, result: unknown): void {
+  // an incremental delivery (graphql 17's @defer/@stream) ends with its initial result here
+  const r = result as (ExecutionResultLike & { initialResult?: ExecutionResultLike }) | undefined
+  op.end(r?.initialResult ?? r)
+}
+
+function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
+  return (
+    value !== null &&
+    (typeof value === 'object' || typeof value === 'function') &&
+    typeof (value as PromiseLike<unknown>).then === 'function'
+  )
+}
