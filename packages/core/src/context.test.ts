@@ -19,11 +19,7 @@ import {
   withContextSync,
 } from './context.js'
 import { MemoryExporter } from './export/memory.js'
-import { alwaysOff } from './sampler.js'
 import { init, shutdown } from './sdk.js'
-import { RecordingSpan } from './span.js'
-import { contextWithSpan } from './trace-context.js'
-import { childSpansStarted, getTracer } from './tracer.js'
 
 describe('context', () => {
   let exporter: MemoryExporter
@@ -232,6 +228,11 @@ describe('withContextSync', () => {
     )
     expect(result).toEqual([1, 'two', null, undefined])
     expect(await Promise.all(later)).toEqual(['outer', 'outer'])
+    // nothing of the call is kept once it returned
+    const shared = (globalThis as unknown as Record<symbol, Record<string, unknown>>)[
+      Symbol.for('threadline.core.context.v1')
+    ]
+    expect([shared?.syncContext, shared?.syncBase]).toEqual([undefined, undefined])
     expect(withContext(outer, value)).toBe('outer')
     expect(activeContext()).toBe(ROOT_CONTEXT)
   })
@@ -250,6 +251,27 @@ describe('withContextSync', () => {
     )
   })
 
+  it('restores an outer call under another store when a nested call returns', () => {
+    const other = ROOT_CONTEXT.setValue(KEY, 'other')
+    const nested = ROOT_CONTEXT.setValue(KEY, 'nested')
+    withContext(outer, () =>
+      withContextSync(inner, () => {
+        // a nested call from inside a context entered in the outer call, under another store
+        withContext(other, () => {
+          expect(withContextSync(nested, value)).toBe('nested')
+          expect(value()).toBe('other')
+        })
+        expect(value()).toBe('inner')
+      }),
+    )
+    expect(withContext(outer, value)).toBe('outer')
+  })
+
+  it('is not undone by a resource holding the caller’s own context (documented)', () => {
+    const resource = withContext(outer, () => new AsyncResource('same'))
+    withContext(outer, () => withContextSync(inner, () => expect(resource.runInAsyncScope(value)).toBe('inner')))
+  })
+
   it('restores the caller’s context when the call throws', () => {
     expect(() =>
       withContext(outer, () =>
@@ -260,36 +282,5 @@ describe('withContextSync', () => {
     ).toThrow('boom')
     expect(withContext(outer, value)).toBe('outer')
     expect(value()).toBeUndefined()
-  })
-})
-
-describe('childSpansStarted', () => {
-  beforeEach(() => init({ exporter: new MemoryExporter(), batch: false, propagators: ['none'] }))
-  afterEach(() => shutdown())
-
-  it('counts the recording spans started with a span as their parent, in its context or given', () => {
-    const tracer = getTracer('test')
-    const parent = tracer.startSpan('parent')
-    expect(parent).toBeInstanceOf(RecordingSpan)
-    expect(childSpansStarted(parent)).toBe(0)
-    const ctx = contextWithSpan(ROOT_CONTEXT, parent)
-    tracer.startSpan('a', undefined, ctx).end()
-    withContext(ctx, () => tracer.startSpan('b').end())
-    withContextSync(ctx, () => tracer.startSpan('c').end())
-    // not children: a new root, and a span under a child
-    tracer.startSpan('root', { root: true }, ctx).end()
-    const child = tracer.startSpan('d', undefined, ctx)
-    tracer.startSpan('grandchild', undefined, contextWithSpan(ROOT_CONTEXT, child)).end()
-    expect(childSpansStarted(parent)).toBe(4)
-    expect(childSpansStarted(child)).toBe(1)
-    parent.end()
-  })
-
-  it('is 0 for a span that does not record', async () => {
-    await shutdown()
-    init({ exporter: new MemoryExporter(), batch: false, propagators: ['none'], sampler: alwaysOff })
-    const span = getTracer('test').startSpan('unsampled')
-    expect(span.isRecording()).toBe(false)
-    expect(childSpansStarted(span)).toBe(0)
   })
 })

@@ -152,9 +152,11 @@ export function activeContext(): Context {
 /**
  * Runs `fn(a, b, c, d)` with `ctx` as the active context for its synchronous part only: the
  * promises, timers and callbacks it schedules keep the caller's context. It changes no async
- * context frame, so it costs a few property writes where `withContext` costs hundreds of
- * nanoseconds; for hot paths that call code known to do its work synchronously (a resolver
- * whose calls proved to start no spans after an `await`). `withContext` inside `fn` wins.
+ * context frame, so it costs a few property writes where entering a context costs hundreds of
+ * nanoseconds; for hot paths that call code doing its work synchronously (a resolver that
+ * returns a value, not a promise). A context entered inside `fn` (`withContext`, an
+ * `AsyncResource` or a channel's bound store holding another context) takes precedence while it
+ * runs; one that holds the caller's own context does not (it then sees `ctx` too).
  */
 export function withContextSync<R>(
   ctx: Context,
@@ -166,17 +168,13 @@ export function withContextSync<R>(
 ): R {
   const previous = shared.syncContext
   const previousBase = shared.syncBase
-  // hot path: a base left from the last call is not cleared (it only counts while syncContext is
-  // set), so a run of calls under one store writes it once: each write of a young object into
-  // this long-lived one costs a write barrier (~20 ns)
-  const base = storage.getStore()
-  if (base !== previousBase) shared.syncBase = base
+  shared.syncBase = storage.getStore()
   shared.syncContext = ctx
   try {
     return fn(a, b, c, d)
   } finally {
     shared.syncContext = previous
-    if (previous !== undefined) shared.syncBase = previousBase
+    shared.syncBase = previousBase
   }
 }
 

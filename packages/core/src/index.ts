@@ -147,5 +147,5 @@ export {
   spanContextFrom,
   spanFrom,
 } from './trace-context.js'
-export { childSpansStarted, getTracer, type SpanOptions, Tracer } from './tracer.js'
+export { getTracer, type SpanOptions, Tracer } from './tracer.js'
 export { VERSION } from './version.js'

@@ -132,8 +132,6 @@ export class RecordingSpan implements Span, ReadableSpan {
   droppedAttributesCount = 0
   droppedEventsCount = 0
   droppedLinksCount = 0
-  /** Recording spans started in this process with this span as their parent (`childSpansStarted`). */
-  childrenStarted = 0
   private readonly context: SpanContext
   private readonly owner: SpanOwner
 

@@ -135,7 +135,6 @@ export class Tracer implements SpanOwner {
     const startTime = options?.startTime === undefined ? now() : fromTimeInput(options.startTime)
     const span = new RecordingSpan(this, context, name, kind, validParent ? parent : undefined, startTime)
     counters.spansStarted++
-    if (localParent && parentSpan instanceof RecordingSpan) parentSpan.childrenStarted++
     if (options !== undefined) {
       if (options.attributes) span.setAttributes(options.attributes)
       if (options.links) span.addLinks(options.links)
@@ -173,13 +172,4 @@ export function getTracer(name: string, version?: string): Tracer {
     tracers.set(key, tracer)
   }
   return tracer
-}
-
-/**
- * How many recording spans this process started with `span` as their parent so far (0 for a span
- * that is not recording here). Instrumentations use it to learn whether code run under a span
- * starts spans of its own.
- */
-export function childSpansStarted(span: Span): number {
-  return span instanceof RecordingSpan ? span.childrenStarted : 0
 }

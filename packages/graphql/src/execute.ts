@@ -19,11 +19,11 @@ interface ExecutionArgsLike {
 }
 
 /**
- * Wraps graphql-js's `execute` (or any function with its signature): each call becomes an
- * operation span (`query GetUser`) with the resolver spans of `instrumentSchema` under it, and
+ * Wraps graphql-js's `execute` (or an executor with its signature and result): each call becomes
+ * an operation span (`query GetUser`) with the resolver spans of `instrumentSchema` under it, and
  * the errors of its result recorded where they happened. The schema is instrumented on first
- * use. On graphql 17 `instrumentGraphql()` does this for every `execute` already; both together
- * make one operation span.
+ * use. Not for `subscribe` (its result is a stream, which this does not follow). On graphql 17,
+ * `instrumentGraphql()` does this for every `execute` already; both together make one operation span.
  *
  * ```js
  * import { execute } from 'graphql'
@@ -35,8 +35,8 @@ export function instrumentExecute<F extends (args: never) => unknown>(execute: F
   const resolved = resolveOptions(options)
   const traced = function (this: unknown, ...all: unknown[]): unknown {
     const args = all[0] as ExecutionArgsLike
-    // graphql 15's positional form, or no schema at all: not ours to read, run it as is
-    if (args === null || typeof args !== 'object' || args.schema === undefined || args.document === undefined) {
+    // graphql 15's positional form, or no schema or document: not ours to read, and graphql says what is wrong
+    if (args === null || typeof args !== 'object' || args.schema == null || args.document == null) {
       return Reflect.apply(execute, this, all)
     }
     try {

@@ -1,7 +1,6 @@
 import { AsyncResource } from 'node:async_hooks'
 import {
   type Context,
-  childSpansStarted,
   contextWithSpan,
   epochMillis,
   exceptionAttributes,
@@ -12,6 +11,7 @@ import {
   withContext,
   withContextSync,
 } from '@threadline/core'
+import type { CheapCallContext } from './options.js'
 
 /** The field a resolver belongs to. */
 export interface FieldInfo {
@@ -111,23 +111,8 @@ export class ResolverCost {
   sinceStreak = 0
   /** The last timed asynchronous call was cheap: untimed ones need no `then`. */
   asyncCheap = false
-  /**
-   * A span of the field ended without child spans, and none of its spans ever had one: untimed
-   * calls may then see their span for their synchronous part only (see `FieldSpan.runUntimed`).
-   */
-  spanFree = false
-  /** A span of the field had a child span (sticky): its calls always run in the full context. */
-  startsSpans = false
-
-  /** Notes what `span` (one of the field's) saw of child spans so far. */
-  noteChildren(span: Span, closing: boolean): void {
-    if (childSpansStarted(span) !== 0) {
-      this.startsSpans = true
-      this.spanFree = false
-    } else if (closing && !this.startsSpans) {
-      this.spanFree = true
-    }
-  }
+  /** A call of the field returned a promise (or another thenable), ever: it is an asynchronous resolver. */
+  returnsPromises = false
   /** Moving means of timed calls by kind (NaN: none yet): they stand in for untimed calls. */
   syncMean = Number.NaN
   asyncMean = Number.NaN
@@ -231,25 +216,31 @@ export class FieldSpan {
   }
 
   /**
-   * An untimed call (its field's calls proved cheap). With `syncOnly`, once the field proved to
-   * start no spans (a span of it ended without children, and none ever had one), the span is
-   * active for the call's synchronous part only, without entering an async context (~1,000
-   * instructions less a call): a span the call starts after an `await` is then a child of the
-   * enclosing span. The first child span seen (at a timed call, or when a span of the field ends)
-   * brings the full context back for good.
+   * An untimed call (its field's calls proved cheap). Under `'auto'`, the calls of a resolver
+   * that never returned a promise, and under `'sync'` every untimed call, see the field's span
+   * for their synchronous part only, without entering an async context (~1,000 instructions less
+   * a call): exact for a synchronous resolver, whose work is done when it returns; a span that
+   * work left running (a callback, or an asynchronous resolver after an `await`) starts later is
+   * a child of the enclosing span instead.
    */
   runUntimed<Info>(
-    syncOnly: boolean,
+    mode: CheapCallContext,
     resolve: Resolver<Info>,
     source: unknown,
     args: unknown,
     contextValue: unknown,
     info: Info,
   ): unknown {
-    if (syncOnly && this.cost?.spanFree === true) {
+    const cost = this.cost
+    if (cost !== undefined && (mode === 'sync' || (mode === 'auto' && !cost.returnsPromises))) {
       return withContextSync(this.ctx, resolve as Resolver, source, args, contextValue, info)
     }
     return this.run(resolve, source, args, contextValue, info)
+  }
+
+  /** A call returned a promise: the field's later calls are asynchronous ones (see `runUntimed`). */
+  notePromise(): void {
+    if (this.cost !== undefined) this.cost.returnsPromises = true
   }
 
   /** Whether the next call is timed (see ResolverCost). */
@@ -265,7 +256,6 @@ export class FieldSpan {
   /** Starts a timed call; returns its start time. */
   begin(): number {
     this.inFlight++
-    this.cost?.noteChildren(this.span, false)
     // hot path: a clock read costs 60-80 ns, as much as a resolver that reads a property.
     return clock.now()
   }
@@ -386,7 +376,6 @@ export class FieldSpan {
     this.scope = undefined
     this.durations = undefined
     const cost = this.cost
-    cost?.noteChildren(this.span, true)
     if (cost !== undefined && cost.lastSpan === this) {
       cost.lastParent = undefined
       cost.lastSpan = undefined

@@ -20,14 +20,18 @@ export interface GraphQLTracingOptions {
   /** Rename the request's HTTP server span to include the operation (`POST /graphql query GetUser`). Default `true`. */
   renameServerSpan?: boolean
   /**
-   * How the calls of a merged field that proved cheap and to start no spans see their span:
-   * `'sync'` (default) for their synchronous part only, which saves entering an async context
-   * per call (~1,000 instructions), so a span one of them starts after an `await` is a child of
-   * the enclosing span (the field's calls then run in the full context for good); `'full'`
-   * through every `await`, always.
+   * How the untimed calls of a merged field whose calls proved cheap (see Cost in the README)
+   * see their field span. `'auto'` (default): a resolver that never returned a promise sees it for
+   * its synchronous part, without entering an async context (~1,000 instructions less a call);
+   * asynchronous resolvers get the full context. `'sync'`: asynchronous resolvers too, faster,
+   * but a span one of their untimed calls starts after an `await` is then a child of the
+   * enclosing span. `'full'`: every call enters the field's async context.
    */
-  cheapCallContext?: 'sync' | 'full'
+  cheapCallContext?: CheapCallContext
 }
+
+/** See `GraphQLTracingOptions.cheapCallContext`. */
+export type CheapCallContext = 'auto' | 'sync' | 'full'
 
 export interface ResolvedOptions {
   mergeListItems: boolean
@@ -38,7 +42,7 @@ export interface ResolvedOptions {
   documentMaxLength: number
   allowedVariables: ReadonlySet<string>
   renameServerSpan: boolean
-  cheapCallContext: 'sync' | 'full'
+  cheapCallContext: CheapCallContext
 }
 
 export function resolveOptions(options: GraphQLTracingOptions = {}): ResolvedOptions {
@@ -52,6 +56,7 @@ export function resolveOptions(options: GraphQLTracingOptions = {}): ResolvedOpt
     documentMaxLength: options.documentMaxLength ?? 2000,
     allowedVariables: new Set(options.allowedVariables ?? []),
     renameServerSpan: options.renameServerSpan ?? true,
-    cheapCallContext: options.cheapCallContext === 'full' ? 'full' : 'sync',
+    cheapCallContext:
+      options.cheapCallContext === 'sync' || options.cheapCallContext === 'full' ? options.cheapCallContext : 'auto',
   }
 }
