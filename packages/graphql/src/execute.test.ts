@@ -15,6 +15,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   buildSchema,
   exceptionEvents,
+  GET_USER,
+  GET_USER_DATA,
   inServerSpan,
   type ScoresBehaviour,
   scoresSchema,
@@ -41,19 +43,10 @@ describe('instrumentExecute on graphql 16', () => {
   const schema = buildSchema(graphql, { inPosts: (id) => trace('db.select posts', async () => id) })
 
   it('makes the operation span, with the resolver spans under it, and leaves the result alone', async () => {
-    const result = await run(schema, 'query GetUser { user(id: "1") { id name posts { title upperTitle } } }')
+    const result = await run(schema, GET_USER)
     expect(graphql.version.startsWith('16.')).toBe(true)
     expect(result.errors).toBeUndefined()
-    expect(result.data).toEqual({
-      user: {
-        id: '1',
-        name: 'user 1',
-        posts: [
-          { title: 'post 1 of 1', upperTitle: 'POST 1 OF 1' },
-          { title: 'post 2 of 1', upperTitle: 'POST 2 OF 1' },
-        ],
-      },
-    })
+    expect(result.data).toEqual(GET_USER_DATA)
     expect(shape(buildTrees(exporter.getFinishedSpans()))).toEqual([
       'POST /graphql query GetUser',
       '  query GetUser',

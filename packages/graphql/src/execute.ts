@@ -9,8 +9,8 @@ import { type ExecutionResultLike, type OperationTrace, startOperation } from '.
 import { type GraphQLTracingOptions, resolveOptions } from './options.js'
 import { instrumentSchema, type SchemaLike } from './schema.js'
 
-/** The part of graphql-js's `ExecutionArgs` read here (16 and 17). */
-interface ExecutionArgsLike {
+/** The part of graphql-js's `ExecutionArgs` read here and by the envelop plugin (16 and 17). */
+export interface ExecutionArgsLike {
   schema: SchemaLike
   document: DocumentLike
   operationName?: string | null | undefined

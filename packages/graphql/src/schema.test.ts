@@ -5,6 +5,8 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import {
   buildSchema,
   exceptionEvents,
+  GET_USER,
+  GET_USER_DATA,
   inServerSpan,
   type ScoresBehaviour,
   scoresSchema,
@@ -36,18 +38,9 @@ describe('graphql 16 with instrumentSchema', () => {
   })
 
   it('traces user resolvers as a tree under the request span', async () => {
-    const result = await run('query GetUser { user(id: "1") { id name posts { title upperTitle } } }')
+    const result = await run(GET_USER)
     expect(result.errors).toBeUndefined()
-    expect(result.data).toEqual({
-      user: {
-        id: '1',
-        name: 'user 1',
-        posts: [
-          { title: 'post 1 of 1', upperTitle: 'POST 1 OF 1' },
-          { title: 'post 2 of 1', upperTitle: 'POST 2 OF 1' },
-        ],
-      },
-    })
+    expect(result.data).toEqual(GET_USER_DATA)
     expect(shape(buildTrees(exporter.getFinishedSpans()))).toEqual([
       'POST /graphql',
       '  Query.user',

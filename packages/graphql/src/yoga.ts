@@ -4,7 +4,7 @@
  * the operation itself, runs execution in its context and instruments the schema's resolvers.
  */
 import { withContext } from '@threadline/core'
-import type { DocumentLike } from './document.js'
+import type { ExecutionArgsLike } from './execute.js'
 import {
   type ExecutionResultLike,
   type OperationTrace,
@@ -17,13 +17,6 @@ import { instrumentSchema, type SchemaLike } from './schema.js'
 
 // The envelop hooks used here (envelop 3-5), typed structurally so Yoga's own types accept them.
 type AnyFn = (...args: never[]) => unknown
-interface ExecutionArgsLike {
-  schema: SchemaLike
-  document: DocumentLike
-  operationName?: string | null | undefined
-  variableValues?: Readonly<Record<string, unknown>> | null | undefined
-  contextValue?: unknown
-}
 type ResultOrStream = ExecutionResultLike | AsyncIterable<ExecutionResultLike>
 interface ExecutePayload {
   args: ExecutionArgsLike

@@ -120,6 +120,19 @@ export function buildSchema(g: GraphQLModule, options: FixtureOptions = {}): any
   return new GraphQLSchema({ query: Query, mutation: Mutation, subscription: Subscription })
 }
 
+/** A query over the fixture schema and the data it returns. */
+export const GET_USER = 'query GetUser { user(id: "1") { id name posts { title upperTitle } } }'
+export const GET_USER_DATA = {
+  user: {
+    id: '1',
+    name: 'user 1',
+    posts: [
+      { title: 'post 1 of 1', upperTitle: 'POST 1 OF 1' },
+      { title: 'post 2 of 1', upperTitle: 'POST 2 OF 1' },
+    ],
+  },
+}
+
 /** Runs `fn` inside a SERVER-kind span, as an HTTP adapter would. */
 export function inServerSpan<R>(fn: () => R): R {
   return trace('POST /graphql', fn, { kind: 1 })
