@@ -1,4 +1,3 @@
-import { AsyncResource } from 'node:async_hooks'
 import dc from 'node:diagnostics_channel'
 import { EventEmitter, once } from 'node:events'
 import { setTimeout as sleep } from 'node:timers/promises'
@@ -16,7 +15,6 @@ import {
   ROOT_CONTEXT,
   suppressTracing,
   withContext,
-  withContextSync,
 } from './context.js'
 import { MemoryExporter } from './export/memory.js'
 import { init, shutdown } from './sdk.js'
@@ -199,88 +197,5 @@ describe('bindContextToChannel', () => {
     unbind()
     channel.traceSync(() => seen.push(activeContext().getValue(key)), { id: 3 })
     expect(seen).toEqual([1, 2, undefined])
-  })
-})
-
-describe('withContextSync', () => {
-  const KEY = createContextKey('test.sync')
-  const outer = ROOT_CONTEXT.setValue(KEY, 'outer')
-  const inner = ROOT_CONTEXT.setValue(KEY, 'inner')
-  const value = () => activeContext().getValue(KEY)
-
-  it('makes the context active for the synchronous part of the call only, and passes the arguments', async () => {
-    const later: Promise<unknown>[] = []
-    const result = withContext(outer, () =>
-      withContextSync(
-        inner,
-        (a, b, c, d) => {
-          expect(value()).toBe('inner')
-          // what the call schedules keeps the caller's context
-          later.push(Promise.resolve().then(value))
-          later.push(new Promise((resolve) => setTimeout(() => resolve(value()), 1)))
-          return [a, b, c, d]
-        },
-        1,
-        'two',
-        null,
-        undefined,
-      ),
-    )
-    expect(result).toEqual([1, 'two', null, undefined])
-    expect(await Promise.all(later)).toEqual(['outer', 'outer'])
-    // nothing of the call is kept once it returned
-    const shared = (globalThis as unknown as Record<symbol, Record<string, unknown>>)[
-      Symbol.for('threadline.core.context.v1')
-    ]
-    expect([shared?.syncContext, shared?.syncBase]).toEqual([undefined, undefined])
-    expect(withContext(outer, value)).toBe('outer')
-    expect(activeContext()).toBe(ROOT_CONTEXT)
-  })
-
-  it('gives way to a context entered inside it, and comes back after it', () => {
-    const other = ROOT_CONTEXT.setValue(KEY, 'other')
-    // an async resource made in another context and run inside the call: its context wins
-    const resource = withContext(other, () => new AsyncResource('test'))
-    withContext(outer, () =>
-      withContextSync(inner, () => {
-        expect(withContext(other, value)).toBe('other')
-        expect(resource.runInAsyncScope(value)).toBe('other')
-        expect(withContextSync(other, value)).toBe('other')
-        expect(value()).toBe('inner')
-      }),
-    )
-  })
-
-  it('restores an outer call under another store when a nested call returns', () => {
-    const other = ROOT_CONTEXT.setValue(KEY, 'other')
-    const nested = ROOT_CONTEXT.setValue(KEY, 'nested')
-    withContext(outer, () =>
-      withContextSync(inner, () => {
-        // a nested call from inside a context entered in the outer call, under another store
-        withContext(other, () => {
-          expect(withContextSync(nested, value)).toBe('nested')
-          expect(value()).toBe('other')
-        })
-        expect(value()).toBe('inner')
-      }),
-    )
-    expect(withContext(outer, value)).toBe('outer')
-  })
-
-  it('is not undone by a resource holding the caller’s own context (documented)', () => {
-    const resource = withContext(outer, () => new AsyncResource('same'))
-    withContext(outer, () => withContextSync(inner, () => expect(resource.runInAsyncScope(value)).toBe('inner')))
-  })
-
-  it('restores the caller’s context when the call throws', () => {
-    expect(() =>
-      withContext(outer, () =>
-        withContextSync(inner, () => {
-          throw new Error('boom')
-        }),
-      ),
-    ).toThrow('boom')
-    expect(withContext(outer, value)).toBe('outer')
-    expect(value()).toBeUndefined()
   })
 })

@@ -127,55 +127,16 @@ export function createContextKey(description: string): symbol {
 // copies of core in one node_modules tree), so the active span is the same for all of them.
 interface SharedState {
   storage: AsyncLocalStorage<Context>
-  /** The context `withContextSync` made active, and the store it applies over (see there). */
-  syncContext?: Context | undefined
-  syncBase?: Context | undefined
 }
 const SHARED_KEY = Symbol.for('threadline.core.context.v1')
 const globalState = globalThis as unknown as Record<symbol, SharedState | undefined>
-const shared: SharedState = globalState[SHARED_KEY] ?? {
-  storage: new AsyncLocalStorage<Context>(),
-  syncContext: undefined,
-  syncBase: undefined,
-}
+const shared: SharedState = globalState[SHARED_KEY] ?? { storage: new AsyncLocalStorage<Context>() }
 globalState[SHARED_KEY] = shared
 const storage = shared.storage
 
 /** The context of the code running now. */
 export function activeContext(): Context {
-  const store = storage.getStore()
-  // a `withContextSync` call is running, and nothing inside it entered a context of its own
-  if (shared.syncContext !== undefined && store === shared.syncBase) return shared.syncContext
-  return store ?? ROOT_CONTEXT
-}
-
-/**
- * Runs `fn(a, b, c, d)` with `ctx` as the active context for its synchronous part only: the
- * promises, timers and callbacks it schedules keep the caller's context. It changes no async
- * context frame, so it costs a few property writes where entering a context costs hundreds of
- * nanoseconds; for hot paths that call code doing its work synchronously (a resolver that
- * returns a value, not a promise). A context entered inside `fn` (`withContext`, an
- * `AsyncResource` or a channel's bound store holding another context) takes precedence while it
- * runs; one that holds the caller's own context does not (it then sees `ctx` too).
- */
-export function withContextSync<R>(
-  ctx: Context,
-  fn: (a: unknown, b: unknown, c: unknown, d: unknown) => R,
-  a?: unknown,
-  b?: unknown,
-  c?: unknown,
-  d?: unknown,
-): R {
-  const previous = shared.syncContext
-  const previousBase = shared.syncBase
-  shared.syncBase = storage.getStore()
-  shared.syncContext = ctx
-  try {
-    return fn(a, b, c, d)
-  } finally {
-    shared.syncContext = previous
-    shared.syncBase = previousBase
-  }
+  return storage.getStore() ?? ROOT_CONTEXT
 }
 
 /** Runs `fn` with `ctx` as the active context, through every `await`, timer and promise in it. */

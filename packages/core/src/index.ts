@@ -22,7 +22,6 @@ export {
   type StoreChannel,
   suppressTracing,
   withContext,
-  withContextSync,
 } from './context.js'
 export { type DiagLevel, type DiagLogger, setDiagLogger } from './diag.js'
 export { ConsoleExporter, type ConsoleExporterOptions, formatTraces } from './export/console.js'

@@ -9,9 +9,7 @@ import {
   semconv,
   type Tracer,
   withContext,
-  withContextSync,
 } from '@threadline/core'
-import type { CheapCallContext } from './options.js'
 
 /** The field a resolver belongs to. */
 export interface FieldInfo {
@@ -111,8 +109,6 @@ export class ResolverCost {
   sinceStreak = 0
   /** The last timed asynchronous call was cheap: untimed ones need no `then`. */
   asyncCheap = false
-  /** A call of the field returned a promise (or another thenable), ever: it is an asynchronous resolver. */
-  returnsPromises = false
   /** Moving means of timed calls by kind (NaN: none yet): they stand in for untimed calls. */
   syncMean = Number.NaN
   asyncMean = Number.NaN
@@ -213,34 +209,6 @@ export class FieldSpan {
       this.scope = scope
     }
     return scope.runInAsyncScope(resolve, undefined, source, args, contextValue, info)
-  }
-
-  /**
-   * An untimed call (its field's calls proved cheap). Under `'auto'`, the calls of a resolver
-   * that never returned a promise, and under `'sync'` every untimed call, see the field's span
-   * for their synchronous part only, without entering an async context (~1,000 instructions less
-   * a call): exact for a synchronous resolver, whose work is done when it returns; a span that
-   * work left running (a callback, or an asynchronous resolver after an `await`) starts later is
-   * a child of the enclosing span instead.
-   */
-  runUntimed<Info>(
-    mode: CheapCallContext,
-    resolve: Resolver<Info>,
-    source: unknown,
-    args: unknown,
-    contextValue: unknown,
-    info: Info,
-  ): unknown {
-    const cost = this.cost
-    if (cost !== undefined && (mode === 'sync' || (mode === 'auto' && !cost.returnsPromises))) {
-      return withContextSync(this.ctx, resolve as Resolver, source, args, contextValue, info)
-    }
-    return this.run(resolve, source, args, contextValue, info)
-  }
-
-  /** A call returned a promise: the field's later calls are asynchronous ones (see `runUntimed`). */
-  notePromise(): void {
-    if (this.cost !== undefined) this.cost.returnsPromises = true
   }
 
   /** Whether the next call is timed (see ResolverCost). */

@@ -1,6 +1,6 @@
 export { type ThreadlineApolloPlugin, threadlineApolloPlugin } from './apollo.js'
 export { instrumentGraphql } from './channels.js'
 export { instrumentExecute } from './execute.js'
-export type { CheapCallContext, GraphQLTracingOptions } from './options.js'
+export type { GraphQLTracingOptions } from './options.js'
 export { instrumentSchema, type SchemaLike } from './schema.js'
 export { type ThreadlineEnvelopPlugin, useThreadline } from './yoga.js'

@@ -19,19 +19,7 @@ export interface GraphQLTracingOptions {
   allowedVariables?: readonly string[]
   /** Rename the request's HTTP server span to include the operation (`POST /graphql query GetUser`). Default `true`. */
   renameServerSpan?: boolean
-  /**
-   * How the untimed calls of a merged field whose calls proved cheap (see Cost in the README)
-   * see their field span. `'auto'` (default): a resolver that never returned a promise sees it for
-   * its synchronous part, without entering an async context (~1,000 instructions less a call);
-   * asynchronous resolvers get the full context. `'sync'`: asynchronous resolvers too, faster,
-   * but a span one of their untimed calls starts after an `await` is then a child of the
-   * enclosing span. `'full'`: every call enters the field's async context.
-   */
-  cheapCallContext?: CheapCallContext
 }
-
-/** See `GraphQLTracingOptions.cheapCallContext`. */
-export type CheapCallContext = 'auto' | 'sync' | 'full'
 
 export interface ResolvedOptions {
   mergeListItems: boolean
@@ -42,7 +30,6 @@ export interface ResolvedOptions {
   documentMaxLength: number
   allowedVariables: ReadonlySet<string>
   renameServerSpan: boolean
-  cheapCallContext: CheapCallContext
 }
 
 export function resolveOptions(options: GraphQLTracingOptions = {}): ResolvedOptions {
@@ -56,7 +43,5 @@ export function resolveOptions(options: GraphQLTracingOptions = {}): ResolvedOpt
     documentMaxLength: options.documentMaxLength ?? 2000,
     allowedVariables: new Set(options.allowedVariables ?? []),
     renameServerSpan: options.renameServerSpan ?? true,
-    cheapCallContext:
-      options.cheapCallContext === 'sync' || options.cheapCallContext === 'full' ? options.cheapCallContext : 'auto',
   }
 }

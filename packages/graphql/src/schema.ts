@@ -138,7 +138,6 @@ function runResolver(
     op.finish(field, start, SYNC, result instanceof Error ? result : undefined, info.path)
     return result
   }
-  field.notePromise()
   return watch(op, field, start, result as PromiseLike<unknown>, info.path)
 }
 
@@ -154,7 +153,7 @@ function runUntimed(
 ): unknown {
   let result: unknown
   try {
-    result = field.runUntimed(op.options.cheapCallContext, resolve, source, args, contextValue, info)
+    result = field.run(resolve, source, args, contextValue, info)
   } catch (error) {
     op.untimedSync(field, error, info.path)
     throw error
@@ -163,7 +162,6 @@ function runUntimed(
     op.untimedSync(field, result instanceof Error ? result : undefined, info.path)
     return result
   }
-  field.notePromise()
   // its asynchronous calls have not proved cheap (its cheap calls were synchronous): time this one
   if (!field.asyncCheap) return watch(op, field, op.lateStart(field), result as PromiseLike<unknown>, info.path)
   // An operation with an end (every front door but `instrumentSchema` alone) finds the errors of
