@@ -108,6 +108,19 @@ describe('instrumentExecute on graphql 16', () => {
     expect(exceptionEvents(op)).toHaveLength(1)
   })
 
+  it('runs a document it fails to read untraced, with the same result', () => {
+    const recording = instrumentExecute(graphql.execute, { recordDocument: true })
+    const document = graphql.parse('{ hello }')
+    Object.defineProperty(document, 'loc', {
+      get() {
+        throw new Error('a document proxy that refuses loc')
+      },
+    })
+    const result = inServerSpan(() => recording({ schema, document })) as graphql.ExecutionResult
+    expect(result).toEqual({ data: { hello: 'world' } })
+    expect(exporter.getFinishedSpans().map((s) => s.name)).not.toContain('query')
+  })
+
   it('passes calls it cannot read straight through', () => {
     expect(() => (execute as (...args: unknown[]) => unknown)()).toThrow()
     expect(exporter.getFinishedSpans()).toHaveLength(0)

@@ -44,20 +44,26 @@ export function instrumentExecute<F extends (args: never) => unknown>(execute: F
     } catch {
       // not a schema we can read: graphql's execute says what is wrong with it
     }
-    const op = startOperation(
-      {
-        document: args.document,
-        operationName: args.operationName,
-        variables: args.variableValues,
-        contextValue: args.contextValue,
-      },
-      resolved,
-    )
+    let op: OperationTrace
+    try {
+      op = startOperation(
+        {
+          document: args.document,
+          operationName: args.operationName,
+          variables: args.variableValues,
+          contextValue: args.contextValue,
+        },
+        resolved,
+      )
+    } catch {
+      // tracing never stands between a request and its result: a document we fail to read runs untraced
+      return Reflect.apply(execute, this, all)
+    }
     let result: unknown
     try {
       result = withContext(op.ctx, () => Reflect.apply(execute, this, [args]))
     } catch (error) {
-      op.end(undefined, error)
+      end(op, undefined, error)
       throw error
     }
     if (isPromiseLike(result)) return settle(op, result)
@@ -72,17 +78,22 @@ async function settle(op: OperationTrace, result: PromiseLike<unknown>): Promise
   try {
     value = await result
   } catch (error) {
-    op.end(undefined, error)
+    end(op, undefined, error)
     throw error
   }
   end(op, value)
   return value
 }
 
-function end(op: OperationTrace, result: unknown): void {
+/** Ends the operation; a failure to record it never replaces the result or the error. */
+function end(op: OperationTrace, result: unknown, error?: unknown): void {
   // an incremental delivery (graphql 17's @defer/@stream) ends with its initial result here
   const r = result as (ExecutionResultLike & { initialResult?: ExecutionResultLike }) | undefined
-  op.end(r?.initialResult ?? r)
+  try {
+    op.end(r?.initialResult ?? r, error)
+  } catch {
+    // the span is lost, the response is not
+  }
 }
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
