@@ -12,7 +12,6 @@ import dc from 'node:diagnostics_channel'
 import { activeContext, bindContextToChannel, type Context, ensureStarted, type Span, semconv } from '@threadline/core'
 import type { DocumentLike } from './document.js'
 import {
-  type ExecutionResultLike,
   endParse,
   endValidate,
   isPhaseTraced,
@@ -94,8 +93,7 @@ function startOperationStore(message: OperationMessage): Context {
 function endOperation(message: OperationMessage): void {
   const op = message[OPERATION]
   if (op === undefined) return
-  const result = message.result as (ExecutionResultLike & { initialResult?: ExecutionResultLike }) | undefined
-  op.end(result?.initialResult ?? result, message.error)
+  op.endWith(message.result, message.error)
 }
 
 const operationHandlers = {

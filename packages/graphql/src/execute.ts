@@ -5,8 +5,8 @@
  */
 import { withContext } from '@threadline/core'
 import type { DocumentLike } from './document.js'
-import { type ExecutionResultLike, type OperationTrace, startOperation } from './operation.js'
-import { type GraphQLTracingOptions, resolveOptions } from './options.js'
+import { type OperationTrace, startOperation } from './operation.js'
+import { type GraphQLTracingOptions, type ResolvedOptions, resolveOptions } from './options.js'
 import { instrumentSchema, type SchemaLike } from './schema.js'
 
 /** The part of graphql-js's `ExecutionArgs` read here and by the envelop plugin (16 and 17). */
@@ -31,6 +31,19 @@ export interface ExecutionArgsLike {
  * createHandler({ schema, execute: tracedExecute }) // graphql-http
  * ```
  */
+/** Starts the operation of one execution, as graphql-js's execute arguments describe it. */
+export function startExecution(args: ExecutionArgsLike, options: ResolvedOptions): OperationTrace {
+  return startOperation(
+    {
+      document: args.document,
+      operationName: args.operationName,
+      variables: args.variableValues,
+      contextValue: args.contextValue,
+    },
+    options,
+  )
+}
+
 export function instrumentExecute<F extends (args: never) => unknown>(execute: F, options?: GraphQLTracingOptions): F {
   const resolved = resolveOptions(options)
   const traced = function (this: unknown, ...all: unknown[]): unknown {
@@ -46,15 +59,7 @@ export function instrumentExecute<F extends (args: never) => unknown>(execute: F
     }
     let op: OperationTrace
     try {
-      op = startOperation(
-        {
-          document: args.document,
-          operationName: args.operationName,
-          variables: args.variableValues,
-          contextValue: args.contextValue,
-        },
-        resolved,
-      )
+      op = startExecution(args, resolved)
     } catch {
       // tracing never stands between a request and its result: a document we fail to read runs untraced
       return Reflect.apply(execute, this, all)
@@ -87,10 +92,8 @@ async function settle(op: OperationTrace, result: PromiseLike<unknown>): Promise
 
 /** Ends the operation; a failure to record it never replaces the result or the error. */
 function end(op: OperationTrace, result: unknown, error?: unknown): void {
-  // an incremental delivery (graphql 17's @defer/@stream) ends with its initial result here
-  const r = result as (ExecutionResultLike & { initialResult?: ExecutionResultLike }) | undefined
   try {
-    op.end(r?.initialResult ?? r, error)
+    op.endWith(result, error)
   } catch {
     // the span is lost, the response is not
   }

@@ -10,6 +10,7 @@ import {
   type Tracer,
   withContext,
 } from '@threadline/core'
+import type { OperationTrace } from './operation.js'
 
 /** The field a resolver belongs to. */
 export interface FieldInfo {
@@ -118,7 +119,7 @@ export class ResolverCost {
    */
   lastParent: ResponsePath | undefined = undefined
   lastSpan: FieldSpan | undefined = undefined
-  lastOperation: unknown = undefined
+  lastOperation: OperationTrace | undefined = undefined
 
   /** Whether the next call is timed: always, until the calls proved cheap; then one in 16. */
   timed(): boolean {

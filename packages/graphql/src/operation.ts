@@ -253,6 +253,12 @@ export class OperationTrace {
     if (!this.implicit) this.span.end(endTime === undefined ? undefined : epochMillis(endTime))
   }
 
+  /** `end` with what an executor returned: an incremental delivery (graphql 17's @defer/@stream) ends with its initial result. */
+  endWith(result: unknown, error?: unknown): void {
+    const r = result as (ExecutionResultLike & { initialResult?: ExecutionResultLike }) | undefined
+    this.end(r?.initialResult ?? r, error)
+  }
+
   private recordResponseError(error: GraphQLErrorLike): void {
     const original = error.originalError
     if (original !== null && typeof original === 'object' && this.recorded?.has(original) === true) return

@@ -4,14 +4,8 @@
  * the operation itself, runs execution in its context and instruments the schema's resolvers.
  */
 import { withContext } from '@threadline/core'
-import type { ExecutionArgsLike } from './execute.js'
-import {
-  type ExecutionResultLike,
-  type OperationTrace,
-  startOperation,
-  traceParse,
-  traceValidate,
-} from './operation.js'
+import { type ExecutionArgsLike, startExecution } from './execute.js'
+import { type ExecutionResultLike, type OperationTrace, traceParse, traceValidate } from './operation.js'
 import { type GraphQLTracingOptions, resolveOptions } from './options.js'
 import { instrumentSchema, type SchemaLike } from './schema.js'
 
@@ -46,15 +40,7 @@ export function useThreadline(options?: GraphQLTracingOptions): ThreadlineEnvelo
   const resolved = resolveOptions(options)
   const start = (args: ExecutionArgsLike): OperationTrace => {
     instrumentSchema(args.schema, options)
-    return startOperation(
-      {
-        document: args.document,
-        operationName: args.operationName,
-        variables: args.variableValues,
-        contextValue: args.contextValue,
-      },
-      resolved,
-    )
+    return startExecution(args, resolved)
   }
   return {
     onSchemaChange({ schema }) {
