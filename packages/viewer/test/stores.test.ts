@@ -261,6 +261,56 @@ describe('sqlite store', () => {
     await second.close()
   })
 
+  it('retention also forgets the resources and attribute keys only pruned spans used, and they come back', async () => {
+    const path = join(dir, 'prune-rows.db')
+    const store = new SqliteStore({ path })
+    const oldResource = { 'service.name': 'svc', 'process.pid': 101 }
+    const freshResource = { 'service.name': 'svc', 'process.pid': 202 }
+    await store.add([
+      makeSpan({ traceId: traceId(650), startUs: T0, resource: oldResource, attributes: { 'old.key': 'a' } }),
+      makeSpan({ traceId: traceId(651), startUs: T0 + 1e6, resource: freshResource, attributes: { 'fresh.key': 'b' } }),
+    ])
+    expect(store.prune(T0 + 500_000)).toBe(1)
+    const { DatabaseSync } = await import('node:sqlite')
+    const rows = (sql: string) => {
+      const db = new DatabaseSync(path, { readOnly: true })
+      try {
+        return db
+          .prepare(sql)
+          .all()
+          .map((r) => Object.values(r)[0])
+      } finally {
+        db.close()
+      }
+    }
+    expect(rows('SELECT json FROM resources')).toEqual([JSON.stringify(freshResource)])
+    // resource attributes are indexed too
+    expect(rows('SELECT key FROM attribute_keys ORDER BY key')).toEqual(['fresh.key', 'process.pid', 'service.name'])
+    // the process that used the old resource and key sends again: stored, found, readable
+    const again = makeSpan({
+      traceId: traceId(652),
+      startUs: T0 + 2e6,
+      resource: oldResource,
+      attributes: { 'old.key': 'c' },
+    })
+    await store.add([again])
+    expect(store.trace(traceId(652))).toEqual([again])
+    expect(store.search({ limit: 10, attributes: { 'old.key': 'c' } }).map((t) => t.traceId)).toEqual([traceId(652)])
+    await store.close()
+  })
+
+  it('a write that fails and rolls back leaves no cached id of a row it took with it', async () => {
+    const store = new SqliteStore({ path: join(dir, 'rollback.db') })
+    const resource = { 'service.name': 'svc', 'process.pid': 303 }
+    // a span that cannot be written (a value SQLite cannot bind) after its resource row was inserted
+    const refused = { ...makeSpan({ traceId: traceId(660), resource }), service: undefined as unknown as string }
+    await expect(store.add([refused])).rejects.toThrow(/cannot be bound/)
+    const next = makeSpan({ traceId: traceId(661), resource, attributes: { 'k.new': 'v' } })
+    expect(await store.add([next])).toBe(1)
+    expect(store.trace(traceId(661))).toEqual([next])
+    await store.close()
+  })
+
   it('refuses a file that is not a SQLite database, with TL_ERR_VIEWER_STORE', async () => {
     const { writeFileSync } = await import('node:fs')
     const path = join(dir, 'not-a-db.db')

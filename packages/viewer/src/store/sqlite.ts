@@ -136,7 +136,7 @@ export class SqliteStore implements Store {
   private readonly insertKey: StatementSync
   private readonly findKey: StatementSync
   private readonly keyIds = new Map<string, number>()
-  private readonly resourceIds = new WeakMap<Attrs, number>()
+  private resourceIds = new WeakMap<Attrs, number>()
   private readonly resourceJson = new Map<string, number>()
   private readonly knownOperations = new Set<string>()
   private pending: { spans: StoredSpan[]; resolve: (n: number) => void; reject: (e: unknown) => void }[] = []
@@ -300,6 +300,8 @@ export class SqliteStore implements Store {
       try {
         this.db.exec('ROLLBACK')
       } catch {}
+      // rows this transaction inserted are gone with it: so are the ids cached for them
+      this.forgetRowIds()
       for (const batch of batches) batch.reject(error)
       return
     }
@@ -336,6 +338,13 @@ export class SqliteStore implements Store {
     const id = rowId(JSON.stringify(resource), this.resourceJson, this.insertResource, this.findResource)
     this.resourceIds.set(resource, id)
     return id
+  }
+
+  /** Drops the cached resource and attribute key ids (after their rows may have gone). */
+  private forgetRowIds(): void {
+    this.resourceIds = new WeakMap()
+    this.resourceJson.clear()
+    this.keyIds.clear()
   }
 
   private keyId(key: string): number {
@@ -627,11 +636,18 @@ export class SqliteStore implements Store {
         .prepare('DELETE FROM spans WHERE trace_id IN (SELECT trace_id FROM traces WHERE end_us < ?)')
         .run(cutoffUs)
       const traces = this.db.prepare('DELETE FROM traces WHERE end_us < ?').run(cutoffUs)
-      // forget operations no span has any more; a full scan, so at most once an hour
+      // forget operations, resources and attribute keys nothing refers to any more (each process
+      // restart brings a resource of its own: process.pid); full scans, so at most once an hour
       if (Number(removed.changes) > 0 && Date.now() - this.operationsRebuiltAt > 3_600_000) {
         this.operationsRebuiltAt = Date.now()
-        this.db.exec('DELETE FROM operations; INSERT INTO operations SELECT DISTINCT service, kind, name FROM spans')
+        this.db.exec(`
+          DELETE FROM operations; INSERT INTO operations SELECT DISTINCT service, kind, name FROM spans;
+          DELETE FROM resources WHERE id NOT IN (SELECT resource_id FROM spans);
+          DELETE FROM attribute_keys WHERE id NOT IN (SELECT key_id FROM attribute_postings);
+        `)
         this.knownOperations.clear()
+        // the ids of deleted rows may be handed out again: no cached id may outlive its row
+        this.forgetRowIds()
       }
       this.db.exec('COMMIT')
       const n = Number(removed.changes)
