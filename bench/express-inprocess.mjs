@@ -4,8 +4,12 @@
 // random order each cycle:
 //   off           next() only: the baseline
 //   off (control) the same as off: its figure is the method's own bias and noise
+//   context       a fresh AsyncLocalStorage store active for the request and a 'close' listener, no
+//                 Threadline: the least any tracer that propagates a per-request context pays
 //   span          extract the parent, start a SERVER span, make it active for the request, end it
 //                 when the response closes (the lifecycle every adapter needs, nothing else)
+//   span, twice   two such spans per request (the second a sibling, ended at the same time): what
+//                 one more span costs a request that already has one
 //   server span   core's startServerSpan: the above plus the request attributes, status, route hook
 //   middleware    @threadline/express's threadline(): the above plus Express route and error tracking
 // Each variant's block is compared with the `off` block of the same cycle (main-thread CPU per
@@ -16,6 +20,8 @@
 // its timer fires, so its cost is spread over every variant, `off` included.
 // A diagnostic, not one of `npm run bench`'s comparisons (OpenTelemetry's instrumentation cannot
 // be switched per request): `npx turbo run build && npx node bench/express-inprocess.mjs`.
+
+import { AsyncLocalStorage } from 'node:async_hooks'
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:http'
 import { createRequire } from 'node:module'
@@ -41,14 +47,32 @@ tl.init({
 const { threadline } = await import('@threadline/express')
 const express = require('express')
 const tracer = tl.getTracer('bench')
+const storage = new AsyncLocalStorage()
 
 const variants = {
   off: (_req, _res, next) => next(),
   'off (control)': (_req, _res, next) => next(),
+  context: (req, res, next) => {
+    const store = { req, ended: false }
+    res.on('close', () => {
+      store.ended = true
+    })
+    storage.run(store, next)
+  },
   span: (req, res, next) => {
     const parent = tl.extract(req.headers)
     const span = tracer.startSpan('GET', { kind: tl.SpanKind.SERVER }, parent)
     res.on('close', () => span.end())
+    tl.withContext(tl.contextWithSpan(parent, span), next)
+  },
+  'span, twice': (req, res, next) => {
+    const parent = tl.extract(req.headers)
+    const first = tracer.startSpan('GET', { kind: tl.SpanKind.SERVER }, parent)
+    const span = tracer.startSpan('GET', { kind: tl.SpanKind.SERVER }, parent)
+    res.on('close', () => {
+      first.end()
+      span.end()
+    })
     tl.withContext(tl.contextWithSpan(parent, span), next)
   },
   'server span': (req, res, next) => tl.startServerSpan(req, res, { tracer }).run(next),
