@@ -1,4 +1,7 @@
 // graphql 17: the diagnostics_channel front door, with graphql-js's own parse/validate/execute.
+
+import v8 from 'node:v8'
+import vm from 'node:vm'
 import { buildTrees, init, MemoryExporter, SpanStatusCode, shutdown, trace } from '@threadline/core'
 import * as graphql from 'graphql'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -345,5 +348,136 @@ describe('graphql 17 operations and errors', () => {
     init({ serviceName: 'graphql-17', exporter, batch: false, sampler: { shouldSample: () => ({ decision: 0 }) } })
     await run('query GetUser { user(id: "1") { posts { id } } }')
     expect(exporter.getFinishedSpans()).toEqual([])
+  })
+})
+
+describe('graphql 17 incremental delivery (@defer, @stream)', () => {
+  // its own exporter and SDK: the last test above shut the SDK down and turned sampling off
+  const spans = new MemoryExporter()
+  beforeAll(async () => {
+    await shutdown()
+    init({ serviceName: 'graphql-17', exporter: spans, batch: false })
+  })
+  beforeEach(() => spans.reset())
+  const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+  let lastLetterAt = 0
+  const Query = new graphql.GraphQLObjectType({
+    name: 'Query',
+    fields: {
+      fast: { type: graphql.GraphQLString, resolve: () => 'fast' },
+      slow: {
+        type: graphql.GraphQLString,
+        resolve: () => trace('db.select slow', () => sleep(20).then(() => 'slow')),
+      },
+      broken: {
+        type: graphql.GraphQLString,
+        resolve: async () => {
+          await sleep(5)
+          throw new Error('deferred failure')
+        },
+      },
+      letters: {
+        type: new graphql.GraphQLList(graphql.GraphQLString),
+        async *resolve() {
+          for (const letter of ['a', 'b', 'c']) {
+            await sleep(2)
+            lastLetterAt = performance.now()
+            yield letter
+          }
+        },
+      },
+    },
+  })
+  const deferSchema = new graphql.GraphQLSchema({
+    query: Query,
+    directives: [...graphql.specifiedDirectives, graphql.GraphQLDeferDirective, graphql.GraphQLStreamDirective],
+  })
+  type Payload = { hasNext: boolean }
+  const incremental = async (source: string) => {
+    const result = await graphql.experimentalExecuteIncrementally({
+      schema: deferSchema,
+      document: graphql.parse(source),
+    })
+    if (!('initialResult' in result)) throw new Error(`expected an incremental result, got ${JSON.stringify(result)}`)
+    return result as unknown as { initialResult: graphql.ExecutionResult; subsequentResults: AsyncGenerator<Payload> }
+  }
+
+  it('ends the operation with the last payload; deferred resolvers get their spans', async () => {
+    const { initial, payloads } = await inServerSpan(async () => {
+      const result = await incremental('query Deferred { fast ... @defer { slow } }')
+      const payloads: Payload[] = []
+      for await (const payload of result.subsequentResults) payloads.push(payload)
+      return { initial: result.initialResult, payloads }
+    })
+    expect(initial.data).toEqual({ fast: 'fast' })
+    expect(payloads.at(-1)?.hasNext).toBe(false)
+    expect(shape(buildTrees(spans.getFinishedSpans()))).toEqual([
+      'POST /graphql query Deferred',
+      '  graphql.parse',
+      '  query Deferred',
+      '    Query.fast',
+      '    Query.slow',
+      '      db.select slow',
+    ])
+    const op = spans.getByName('query Deferred')
+    expect(op.endTime).toBeGreaterThanOrEqual(spans.getByName('Query.slow').endTime)
+    expect(op.status.code).not.toBe(SpanStatusCode.ERROR)
+  })
+
+  it('records the errors of later payloads', async () => {
+    await inServerSpan(async () => {
+      const result = await incremental('query Broken { fast ... @defer { broken } }')
+      for await (const _ of result.subsequentResults);
+    })
+    const [event] = exceptionEvents(spans.getByName('Query.broken'))
+    expect(event?.attributes['exception.message']).toBe('deferred failure')
+    const op = spans.getByName('query Broken')
+    expect(op.status.code).toBe(SpanStatusCode.ERROR)
+    expect(op.attributes['graphql.error.count']).toBe(1)
+  })
+
+  it('follows a @stream to its end', async () => {
+    const items = await inServerSpan(async () => {
+      const result = await incremental('query Letters { letters @stream(initialCount: 1) }')
+      const seen: unknown[] = [...((result.initialResult.data?.letters as unknown[]) ?? [])]
+      for await (const payload of result.subsequentResults as AsyncGenerator<{
+        incremental?: { items?: unknown[] }[]
+      }>) {
+        for (const part of payload.incremental ?? []) seen.push(...(part.items ?? []))
+      }
+      return seen
+    })
+    expect(items).toEqual(['a', 'b', 'c'])
+    // span times are performance.now() times: the operation outlived the last item
+    expect(spans.getByName('query Letters').endTime).toBeGreaterThanOrEqual(lastLetterAt)
+  })
+
+  it('ends the operation when the consumer closes the stream early (a client went away)', async () => {
+    let closedAt = 0
+    await inServerSpan(async () => {
+      const result = await incremental('query Early { fast ... @defer { slow } }')
+      closedAt = performance.now()
+      await result.subsequentResults.return(undefined)
+    })
+    expect(spans.getByName('query Early').endTime).toBeGreaterThanOrEqual(closedAt)
+  })
+
+  it('ends the operation of a stream dropped unread, at its last payload', async () => {
+    v8.setFlagsFromString('--expose-gc')
+    const gc = vm.runInNewContext('gc') as () => void
+    let initialAt = 0
+    await inServerSpan(async () => {
+      await incremental('query Dropped { fast ... @defer { slow } }')
+      initialAt = performance.now()
+    })
+    // the operation waits for its stream...
+    expect(spans.getFinishedSpans().map((s) => s.name)).not.toContain('query Dropped')
+    // ...and is not lost when the stream is dropped. Bounded: the registry's callback runs in a
+    // task after the collection that found the stream unreachable.
+    for (let i = 0; i < 50 && !spans.getFinishedSpans().some((s) => s.name === 'query Dropped'); i++) {
+      gc()
+      await sleep(10)
+    }
+    expect(spans.getByName('query Dropped').endTime).toBeLessThanOrEqual(initialAt)
   })
 })

@@ -22,6 +22,7 @@ import {
 } from '@threadline/core'
 import { type DocumentLike, findOperation, sanitizeDocument } from './document.js'
 import { type FieldInfo, FieldSpan, pathStrings, type ResponsePath } from './fields.js'
+import { followIncremental, isIncrementalResult } from './incremental.js'
 import type { ResolvedOptions } from './options.js'
 import { renameServerSpan } from './server-span.js'
 import { VERSION } from './version.js'
@@ -253,10 +254,17 @@ export class OperationTrace {
     if (!this.implicit) this.span.end(endTime === undefined ? undefined : epochMillis(endTime))
   }
 
-  /** `end` with what an executor returned: an incremental delivery (graphql 17's @defer/@stream) ends with its initial result. */
+  /**
+   * `end` with what an executor returned. An incremental delivery (graphql 17's `@defer` /
+   * `@stream`) ends with its last payload: see `followIncremental`.
+   */
   endWith(result: unknown, error?: unknown): void {
-    const r = result as (ExecutionResultLike & { initialResult?: ExecutionResultLike }) | undefined
-    this.end(r?.initialResult ?? r, error)
+    if (isIncrementalResult(result)) {
+      if (error === undefined && !this.ended && followIncremental(this, result)) return
+      this.end(result.initialResult, error)
+      return
+    }
+    this.end(result as ExecutionResultLike | undefined, error)
   }
 
   private recordResponseError(error: GraphQLErrorLike): void {
