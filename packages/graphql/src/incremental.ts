@@ -39,28 +39,35 @@ export function isIncrementalResult(value: unknown): value is IncrementalResultL
 export function followIncremental(op: Ending, result: IncrementalResultLike): boolean {
   const source = result.subsequentResults as Payloads | null | undefined
   if (result.initialResult?.hasNext === false || typeof source?.next !== 'function') return false
-  const stream = readThrough(op, source, result.initialResult?.errors)
+  const { stream, state } = readThrough(op, source, result.initialResult?.errors)
   try {
     result.subsequentResults = stream
   } catch {
     return false
   }
-  return result.subsequentResults === stream
+  if (result.subsequentResults !== stream) return false
+  unread.register(stream, state, state)
+  return true
 }
 
-/** Ends the operations whose stream was dropped unread, with the time of their last payload. */
-const unread = new FinalizationRegistry<{ finish(endTime?: number): void; last: number }>((held) =>
-  held.finish(held.last),
-)
+/** A stream's ending, held apart from the stream so that the stream can be collected. */
+interface Unread {
+  /** When the last payload (or the initial result) came: the end of an operation left unread. */
+  last: number
+  finish(endTime?: number, error?: unknown): void
+}
+
+/** Ends the operations whose stream was dropped before its end, with the time of their last payload. */
+const unread = new FinalizationRegistry<Unread>((held) => held.finish(held.last))
 
 function readThrough(
   op: Ending,
   source: Payloads,
   initialErrors: readonly GraphQLErrorLike[] | undefined,
-): AsyncGenerator<SubsequentPayload> {
+): { stream: AsyncGenerator<SubsequentPayload>; state: Unread } {
   const errors: GraphQLErrorLike[] = initialErrors ? [...initialErrors] : []
   let done = false
-  const state = {
+  const state: Unread = {
     last: performance.now(),
     finish(endTime?: number, error?: unknown) {
       if (done) return
@@ -110,8 +117,7 @@ function readThrough(
       await this.return(undefined)
     },
   }
-  unread.register(stream, state, state)
-  return stream
+  return { stream, state }
 }
 
 function collectErrors(payload: SubsequentPayload | undefined, into: GraphQLErrorLike[]): void {
