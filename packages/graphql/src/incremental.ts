@@ -73,7 +73,11 @@ function readThrough(
       if (done) return
       done = true
       unread.unregister(state)
-      op.end({ errors }, error, endTime)
+      try {
+        op.end({ errors }, error, endTime)
+      } catch {
+        // tracing never changes what the consumer of the stream gets
+      }
     },
   }
   const stream: AsyncGenerator<SubsequentPayload> = {
@@ -122,6 +126,9 @@ function readThrough(
 
 function collectErrors(payload: SubsequentPayload | undefined, into: GraphQLErrorLike[]): void {
   if (payload === null || typeof payload !== 'object') return
-  for (const part of payload.incremental ?? []) if (part?.errors) into.push(...part.errors)
-  for (const part of payload.completed ?? []) if (part?.errors) into.push(...part.errors)
+  // a payload of a shape this does not know costs its errors, never the payload
+  try {
+    for (const part of payload.incremental ?? []) if (Array.isArray(part?.errors)) into.push(...part.errors)
+    for (const part of payload.completed ?? []) if (Array.isArray(part?.errors)) into.push(...part.errors)
+  } catch {}
 }
