@@ -201,24 +201,25 @@ export class OperationTrace {
 
   /** Ends a timed call (`startTurn`: SYNC, or the turn an asynchronous call started in). */
   finish(field: FieldSpan, start: number, startTurn: number, error: unknown, path: ResponsePath): void {
-    if (error !== null && typeof error === 'object') this.noteRecorded(error)
+    this.noteRecorded(error)
     field.finish(start, startTurn, error, path)
     if (--this.inFlight === 0 && this.implicit) this.closeWhenIdle()
   }
 
   /** Counts an untimed call that returned or threw. */
   untimedSync(field: FieldSpan, error: unknown, path: ResponsePath): void {
-    if (error !== null && typeof error === 'object') this.noteRecorded(error)
+    this.noteRecorded(error)
     field.untimedSync(error, path)
   }
 
   /** The rejection of an untimed call (operations without an end only: the others find it in the response). */
   untimedError(field: FieldSpan, error: unknown, path: ResponsePath): void {
-    if (error !== null && typeof error === 'object') this.noteRecorded(error)
+    this.noteRecorded(error)
     field.addError(error, path)
   }
 
-  private noteRecorded(error: object): void {
+  private noteRecorded(error: unknown): void {
+    if (error === null || typeof error !== 'object') return
     if (this.recorded === undefined) this.recorded = new WeakSet()
     this.recorded.add(error)
   }
